@@ -1,0 +1,11 @@
+"""lwl -- learning without loss.
+
+Networks and factorisations trained by the RRR (relaxed-reflect-reflect, Douglas-Rachford)
+algorithm as constraint satisfaction problems: no loss function, no gradients
+(V. Elser, "Learning Without Loss", arXiv 1911.00493).
+"""
+from . import datasets
+from .nmf import RRRNMF
+
+__version__ = "0.1.0"
+__all__ = ["RRRNMF", "datasets", "__version__"]

@@ -1,0 +1,43 @@
+"""cffi builder for the C core (out-of-line API mode); setup.py's ``cffi_modules`` points here.
+
+The declarations come from ``csrc/lwl.h`` itself, so the header and the bindings cannot drift.
+The default build is portable (``-O3``).  Set ``LWL_NATIVE=1`` when building to add
+``-march=native`` (faster on the building machine, not portable to older CPUs).
+"""
+import os
+import re
+from pathlib import Path
+
+from cffi import FFI
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRC = ROOT / "csrc"
+SOURCES = ["bilinear.c", "nmf.c"]
+
+
+def _cdef_from_header(path):
+    """The header minus preprocessor lines, which cffi's parser does not take."""
+    text = path.read_text()
+    return "\n".join(line for line in text.splitlines() if not re.match(r"\s*#", line))
+
+
+def _compile_args():
+    args = ["-O3", "-std=c99", "-fno-math-errno"]
+    if os.environ.get("LWL_NATIVE", "0") not in ("", "0"):
+        args.append("-march=native")
+    return args
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(_cdef_from_header(CSRC / "lwl.h"))
+ffibuilder.set_source(
+    "lwl._clwl",
+    '#include "lwl.h"',
+    sources=[str((CSRC / s).relative_to(ROOT)) for s in SOURCES],
+    include_dirs=[str(CSRC.relative_to(ROOT))],
+    extra_compile_args=_compile_args(),
+    libraries=["m"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,47 @@
+"""The per-epoch table every estimator prints when ``verbose`` is set, with time left."""
+import sys
+import time
+
+
+class EpochTable:
+    """Prints a header, then one row per epoch: the given figures, elapsed time and time left.
+
+    ``columns`` maps a history key to a printf format, e.g. ``{"gwms": "{:9.4f}"}``.
+    """
+
+    def __init__(self, columns, n_epochs, verbose, stream=None):
+        self.columns = columns
+        self.n_epochs = n_epochs
+        self.verbose = verbose
+        self.stream = stream or sys.stdout
+        self.start = time.perf_counter()
+        self._widths = {k: max(len(k), len(fmt.format(0.0))) for k, fmt in columns.items()}
+        if verbose:
+            head = ["epoch".rjust(6)] + [k.rjust(w) for k, w in self._widths.items()]
+            head += ["elapsed".rjust(9), "left".rjust(9)]
+            print(" ".join(head), file=self.stream, flush=True)
+
+    def row(self, epoch, values):
+        """Print epoch ``epoch`` (1-based) with ``values`` (a dict holding every column)."""
+        if not self.verbose:
+            return
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / epoch * (self.n_epochs - epoch)
+        cells = [str(epoch).rjust(6)]
+        for key, fmt in self.columns.items():
+            v = values.get(key)
+            cells.append(("-" if v is None else fmt.format(v)).rjust(self._widths[key]))
+        cells += [_fmt_seconds(elapsed).rjust(9), _fmt_seconds(left).rjust(9)]
+        print(" ".join(cells), file=self.stream, flush=True)
+
+    def note(self, message):
+        if self.verbose:
+            print(message, file=self.stream, flush=True)
+
+
+def _fmt_seconds(s):
+    if s < 60:
+        return f"{s:.1f}s"
+    if s < 3600:
+        return f"{int(s // 60)}m{int(s % 60):02d}s"
+    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
