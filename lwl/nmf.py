@@ -16,9 +16,25 @@ from ._validation import as_2d_float, check_memory, check_n_features, check_rand
 _WMS_PER_CALL = 3e7
 
 
+def encoder(components):
+    """The pseudo-inverse encoder of eq 12, ``H^T (H H^T)^-1`` (n_features, n_components).
+
+    Solved from the r x r normal equations; a rank-deficient H (e.g. two equal features)
+    falls back to the SVD pseudo-inverse.
+    """
+    H = components
+    gram = H @ H.T
+    try:
+        if np.linalg.cond(gram) < 1e12:
+            return np.linalg.solve(gram, H).T
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.pinv(H)
+
+
 def encode(X, components):
-    """Codes of eq 12-13: ``ReLU(X pinv(H))``, the pseudo-inverse encoder followed by a ReLU."""
-    return np.maximum(X @ np.linalg.pinv(components), 0.0)
+    """Codes of eq 12-13: the pseudo-inverse encoder followed by a ReLU."""
+    return np.maximum(X @ encoder(components), 0.0)
 
 
 def _normalise_rows(H, omega):
@@ -197,7 +213,7 @@ class RRRNMF(TransformerMixin, BaseEstimator):
                           "the features reached so far", RuntimeWarning, stacklevel=3)
 
         self.components_ = features
-        self._encoder = np.linalg.pinv(features)
+        self._encoder = encoder(features)
         if codes is None:
             codes = np.maximum(X @ self._encoder, 0.0)
         self.n_components_ = C
@@ -212,7 +228,7 @@ class RRRNMF(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ inference
     def transform(self, X):
-        """Codes of X under the learned features: ``ReLU(X pinv(H))`` (eq 12-13)."""
+        """Codes of X under the learned features: ``ReLU(X H^T (H H^T)^-1)`` (eq 12-13)."""
         check_is_fitted(self, "components_")
         X = as_2d_float(X, allow_negative=False)
         check_n_features(self, X)

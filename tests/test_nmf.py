@@ -61,7 +61,8 @@ def test_online_mode_with_warm_starts():
     assert h["recon_err"][-1] < 0.2 * h["recon_err"][0]
     assert h["recon_err"][-1] < 0.02 * X.std()
     assert m.reconstruction_err_ == pytest.approx(h["recon_err"][-1])
-    np.testing.assert_allclose(m.transform(X), np.maximum(X @ np.linalg.pinv(m.components_), 0))
+    np.testing.assert_allclose(m.transform(X), np.maximum(X @ np.linalg.pinv(m.components_), 0),
+                               atol=1e-10)
 
 
 def test_custom_init_and_inverse_transform():
