@@ -1,0 +1,330 @@
+"""Analytic alternating training of a two-layer leaky-ReLU network (Barbu 2023, arXiv 2304.02972).
+
+The network is ``f(x) = V^T s(W x + b) + c`` with ``s(z) = z`` for ``z > 0`` and ``leak * z``
+otherwise, fitted to the square loss.  Writing ``D`` for the activation pattern (``D[i, k] = 1`` if
+unit ``k`` is active on sample ``i``, else ``leak``), each iteration
+
+1. solves for the output layer ``(V, c)`` in closed form with ``(W, b)`` fixed (ridge least squares);
+2. solves for the hidden layer ``(W, b)`` in closed form with ``(V, c)`` and ``D`` fixed: the output
+   ``sum_k V[k] D[i, k] (w_k . x_i + b_k)`` is linear in ``(W, b)``, so this is a linear least-squares
+   problem with ``h (d + 1)`` unknowns;
+3. updates ``D`` from the new pre-activations.
+
+Choices that are ours, not the paper's (the abstract leaves them open):
+
+* the activation is leaky ReLU with slope ``leak`` (0.1 by default; ``leak=0`` is plain ReLU);
+* ridge term: the objective is ``(sum_i |f(x_i) - y_i|^2 + alpha |(W, b, V)|^2) / (2 n)``: the hidden
+  biases are penalised, the output intercept is not, so every closed form is a positive-definite
+  system when ``alpha > 0``;
+* the hidden step is either the joint normal equations of all ``h (d + 1)`` unknowns
+  (``hidden_solver='joint'``, an exact minimiser for the fixed pattern) or one Gauss-Seidel sweep over
+  the units in index order (``'unit'``): each unit's ``d + 1`` weights are set to their exact
+  closed-form minimiser with the other units fixed, reusing ``X^T X`` so a unit costs one Gram over
+  its active (or its inactive) rows.  ``'auto'`` takes the joint solve when it fits in
+  ``max_memory_mb``.  For MNIST-sized data (n = 10000, d = 784, h = 20) the joint normal matrix is
+  15700 x 15700 (1.8 GiB, plus 1.2 GiB of pattern-scaled copies of X), while a unit's is 785 x 785;
+* safeguard: the hidden solve assumes the old pattern, so the true loss after the pattern update can
+  rise.  We then halve the step from the old to the new hidden weights (at most 30 times); for small
+  steps the pattern does not change, so the loss cannot rise, and ``loss_curve_`` is non-increasing.
+  If no halving helps, training stops;
+* initialisation: random unit directions scaled by the data spread, each unit's bias placing its
+  hyperplane through a random training sample (so no unit starts dead);
+* stopping: relative decrease of the objective below ``tol`` over one iteration.
+"""
+import numbers
+import warnings
+
+import numpy as np
+from scipy import linalg, sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from .._validation import as_2d_float, check_n_features, check_random_state, check_scalar
+
+_MAX_HALVINGS = 30
+
+
+def _check_X(X, name="X"):
+    """as_2d_float, refusing sparse and complex input explicitly (sklearn's conventions)."""
+    if sparse.issparse(X):
+        raise ValueError(f"sparse {name} is not supported; pass a dense array ({name}.toarray())")
+    if isinstance(X, np.ndarray) and X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported in {name}")
+    return as_2d_float(X, name=name)
+
+
+def _encode_labels(y, n_samples, estimator):
+    """Return (classes, integer codes) for classifier labels, or raise ValueError."""
+    if y is None:
+        raise ValueError(f"{estimator} requires y to be passed, but the target y is None")
+    if type_of_target(y) == "continuous":
+        raise ValueError("y holds continuous values; a classifier needs class labels")
+    try:
+        y = column_or_1d(y, warn=True)
+    except ValueError as exc:
+        raise ValueError(f"y must be 1-D (n_samples,): {exc}") from None
+    if y.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]} labels")
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError("y contains NaN or infinite labels")
+    try:
+        classes, codes = np.unique(y, return_inverse=True)
+    except TypeError as exc:
+        raise ValueError(f"labels in y cannot be sorted (mixed types?): {exc}") from None
+    if classes.shape[0] < 2:
+        raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at least 2")
+    return classes, codes.ravel()
+
+
+def _decision(classes, F):
+    """sklearn convention: (n,) score of classes[1] for two classes, else the (n, Q) outputs."""
+    return F[:, 1] - F[:, 0] if classes.shape[0] == 2 else F
+
+
+def _solve_spd(G, B, alpha, what):
+    """Solve G X = B for symmetric positive (semi)definite G; ValueError if singular."""
+    try:
+        factor = linalg.cho_factor(G, lower=True, check_finite=False)
+        diag = np.abs(np.diag(factor[0]))
+        singular = diag.min() ** 2 <= G.shape[0] * np.finfo(float).eps * diag.max() ** 2
+    except linalg.LinAlgError:
+        singular = True
+    if singular:
+        hint = "set alpha > 0 (ridge regularisation)" if alpha == 0 else "increase alpha"
+        raise ValueError(f"the closed-form {what} is a singular ({G.shape[0]} x {G.shape[0]}) "
+                         f"system with alpha={alpha!r}; {hint} or use more / more varied samples")
+    return linalg.cho_solve(factor, B, check_finite=False)
+
+
+class _AnalyticReLU(BaseEstimator):
+    """Shared fitting code; see the module docstring for the algorithm and our choices."""
+
+    def __init__(self, hidden_layer_size=20, leak=0.1, alpha=1e-4, max_iter=200, tol=1e-4,
+                 hidden_solver="auto", max_memory_mb=1024, random_state=None, verbose=False):
+        self.hidden_layer_size = hidden_layer_size
+        self.leak = leak
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.hidden_solver = hidden_solver
+        self.max_memory_mb = max_memory_mb
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self, n_samples, n_features, n_outputs):
+        """Validate hyperparameters and the problem size; return the hidden solver to use."""
+        h = check_scalar(self.hidden_layer_size, "hidden_layer_size", numbers.Integral, low=1)
+        check_scalar(self.leak, "leak", low=0, high=1, high_inclusive=False)
+        alpha = check_scalar(self.alpha, "alpha", low=0)
+        check_scalar(self.max_iter, "max_iter", numbers.Integral, low=1)
+        check_scalar(self.tol, "tol", low=0)
+        budget = check_scalar(self.max_memory_mb, "max_memory_mb", low=0, low_inclusive=False)
+        if self.hidden_solver not in ("auto", "joint", "unit"):
+            raise ValueError(f"hidden_solver must be 'auto', 'joint' or 'unit'; got {self.hidden_solver!r}")
+        p = n_features + 1
+        mb = {  # working memory of the hidden solve besides X itself, in MB
+            "joint": 8.0 * ((h * p) ** 2 + n_samples * h * p) / 2**20,  # normal matrix + D-scaled X's
+            "unit": 8.0 * (3 * p * p + n_samples * p / 2) / 2**20,  # X^T X, one unit's Gram + factor, rows
+        }
+        solver = self.hidden_solver
+        if solver == "auto":
+            solver = "joint" if mb["joint"] <= budget else "unit"
+        if mb[solver] > budget:
+            size = f"{h * p} x {h * p}" if solver == "joint" else f"{p} x {p}"
+            alt = f"; hidden_solver='unit' needs {mb['unit']:.1f} MB" if solver == "joint" else ""
+            raise ValueError(
+                f"the {solver} hidden-layer closed form ({size} normal matrix, {h} units x {p} "
+                f"weights) needs about {mb[solver]:.1f} MB > max_memory_mb={budget}{alt}")
+        if alpha == 0:
+            need = {"joint": -(-h * p // n_outputs), "unit": p}[solver]
+            for what, k in (("output layer", h + 1), (f"{solver} hidden layer", need)):
+                if n_samples < k:
+                    raise ValueError(f"with alpha=0 the closed-form {what} needs at least {k} "
+                                     f"samples; got {n_samples}. Set alpha > 0 or add samples")
+        return solver
+
+    def _objective(self, Z, W, V, c, T):
+        """Penalised loss (module docstring) for pre-activations Z = X1 @ W.T."""
+        H = np.where(Z > 0, Z, self.leak * Z)
+        R = H @ V + c - T
+        pen = np.sum(W * W) + np.sum(V * V)
+        return (np.sum(R * R) + self.alpha * pen) / (2 * T.shape[0])
+
+    def _output_step(self, H, T):
+        """Closed-form ridge least squares for the output layer (intercept not penalised)."""
+        A = np.hstack([H, np.ones((H.shape[0], 1))])
+        G = A.T @ A
+        G[np.arange(H.shape[1]), np.arange(H.shape[1])] += self.alpha
+        Vc = _solve_spd(G, A.T @ T, self.alpha, "output-layer solve")
+        return Vc[:-1], Vc[-1]
+
+    def _joint_step(self, X1, D, V, T):
+        """Exact minimiser over all hidden weights for the fixed pattern D (normal equations)."""
+        n, p = X1.shape
+        h = V.shape[0]
+        B = (D[:, :, None] * X1[:, None, :]).reshape(n, h * p)  # column (k, j) = D[:, k] * X1[:, j]
+        G = B.T @ B
+        G.reshape(h, p, h, p)[...] *= (V @ V.T)[:, None, :, None]
+        G[np.diag_indices_from(G)] += self.alpha
+        rhs = (((T @ V.T) * D).T @ X1).ravel()
+        return _solve_spd(G, rhs, self.alpha, "joint hidden-layer solve").reshape(h, p)
+
+    def _unit_step(self, X1, XtX, D, W, V, T):
+        """One Gauss-Seidel sweep: each unit's exact minimiser with the others (and D) fixed."""
+        W = W.copy()
+        a2 = self.leak ** 2
+        H = (X1 @ W.T) * D
+        R = T - H @ V  # residual without the output intercept (already subtracted from T)
+        for k in range(W.shape[0]):
+            v = V[k]
+            nv = v @ v
+            active = D[:, k] == 1
+            if 2 * active.sum() <= active.size:  # Gram over the smaller row set
+                Xa = X1[active]
+                G = a2 * XtX + (1 - a2) * (Xa.T @ Xa)
+            else:
+                Xi = X1[~active]
+                G = XtX - (1 - a2) * (Xi.T @ Xi)
+            G *= nv
+            G[np.diag_indices_from(G)] += self.alpha
+            rhs = X1.T @ (D[:, k] * (R @ v + H[:, k] * nv))
+            W[k] = _solve_spd(G, rhs, self.alpha, f"hidden-unit {k} solve")
+            h_new = (X1 @ W[k]) * D[:, k]
+            R -= np.outer(h_new - H[:, k], v)
+            H[:, k] = h_new
+        return W
+
+    def _init_weights(self, X, rng):
+        """Random unit directions / data spread; each hyperplane through a random sample."""
+        n, d = X.shape
+        h = self.hidden_layer_size
+        spread = np.sqrt(np.mean(np.sum((X - X.mean(axis=0)) ** 2, axis=1)))
+        Wd = rng.standard_normal((h, d))
+        Wd /= np.linalg.norm(Wd, axis=1, keepdims=True) * (spread if spread > 0 else 1.0)
+        b = -np.einsum("kd,kd->k", Wd, X[rng.integers(0, n, size=h)])
+        return np.hstack([Wd, b[:, None]])
+
+    def _fit(self, X, T):
+        n, d = X.shape
+        solver = self._check_params(n, d, T.shape[1])
+        rng = check_random_state(self.random_state)
+        X1 = np.hstack([X, np.ones((n, 1))])
+        XtX = X1.T @ X1 if solver == "unit" else None
+        W = self._init_weights(X, rng)
+        Z = X1 @ W.T
+        curve, converged = [], False
+        for it in range(1, self.max_iter + 1):
+            D = np.where(Z > 0, 1.0, self.leak)
+            V, c = self._output_step(Z * D, T)
+            J_old = self._objective(Z, W, V, c, T)
+            Tc = T - c
+            W_new = (self._joint_step(X1, D, V, Tc) if solver == "joint"
+                     else self._unit_step(X1, XtX, D, W, V, Tc))
+            for halvings in range(_MAX_HALVINGS + 1):
+                Z_new = X1 @ W_new.T
+                J = self._objective(Z_new, W_new, V, c, T)
+                if J <= J_old:
+                    W, Z = W_new, Z_new
+                    break
+                W_new = 0.5 * (W + W_new)
+            else:
+                J, converged = J_old, True  # no step helps: a fixed point of the iteration
+            curve.append(J)
+            if self.verbose:
+                print(f"Iteration {it}, loss = {J:.8g}, step halvings = {halvings}")
+            prev = curve[-2] if len(curve) > 1 else J_old
+            if converged or prev - J <= self.tol * prev:
+                converged = True
+                break
+        if not converged:
+            warnings.warn(f"{type(self).__name__}: max_iter={self.max_iter} reached before the "
+                          f"relative loss decrease fell below tol={self.tol}", ConvergenceWarning)
+        self.coefs_ = [np.ascontiguousarray(W[:, :d].T), V.copy()]
+        self.intercepts_ = [W[:, d].copy(), np.asarray(c, dtype=float).copy()]
+        self.loss_curve_ = curve
+        self.loss_ = curve[-1]
+        self.n_iter_ = it
+        self.n_features_in_ = d
+        self.hidden_solver_ = solver
+        return self
+
+    def _forward(self, X):
+        check_is_fitted(self, "coefs_")
+        X = _check_X(X)
+        check_n_features(self, X)
+        Z = X @ self.coefs_[0] + self.intercepts_[0]
+        return np.where(Z > 0, Z, self.leak * Z) @ self.coefs_[1] + self.intercepts_[1]
+
+
+class AnalyticReLUClassifier(ClassifierMixin, _AnalyticReLU):
+    """Two-layer leaky-ReLU classifier trained by analytic alternating least squares (Barbu 2023).
+
+    Fits one-hot targets with the square loss; the predicted class is the largest output.
+    Singular closed forms are regularised by the ridge term ``alpha``; with ``alpha=0`` a singular
+    system or too few samples raise ValueError.  Algorithm and our own choices: module docstring.
+
+    Parameters
+    ----------
+    hidden_layer_size : int, number of hidden units h.
+    leak : float in [0, 1), slope of the activation for negative inputs.
+    alpha : float >= 0, ridge penalty (see module docstring for the objective).
+    max_iter : int, maximum number of (output solve, hidden solve, pattern update) iterations.
+    tol : float, stop when the objective decreases by less than ``tol`` times itself.
+    hidden_solver : 'auto', 'joint' or 'unit' (module docstring).
+    max_memory_mb : float, budget for the hidden solve's dense normal matrices and scaled copies of
+        X; if even ``hidden_solver='unit'`` (or the one requested) exceeds it, ValueError.
+    random_state : None, int or numpy Generator, for the initialisation.
+    verbose : bool, print the loss after each iteration.
+
+    Attributes
+    ----------
+    classes_, n_features_in_, coefs_ ([(d, h), (h, Q)]), intercepts_ ([(h,), (Q,)]),
+    loss_curve_ (objective after each iteration), loss_, n_iter_, hidden_solver_.
+    """
+
+    def fit(self, X, y):
+        X = _check_X(X)
+        self.classes_, codes = _encode_labels(y, X.shape[0], type(self).__name__)
+        return self._fit(X, np.eye(self.classes_.shape[0])[codes])
+
+    def decision_function(self, X):
+        """Network outputs (n, Q); for two classes, output 1 minus output 0 (n,)."""
+        F = self._forward(X)
+        return _decision(self.classes_, F)
+
+    def predict(self, X):
+        F = self._forward(X)
+        return self.classes_[np.argmax(F, axis=1)]
+
+
+class AnalyticReLURegressor(RegressorMixin, _AnalyticReLU):
+    """Two-layer leaky-ReLU regressor trained by analytic alternating least squares (Barbu 2023).
+
+    Same parameters and attributes as :class:`AnalyticReLUClassifier` (without ``classes_``);
+    ``y`` may be (n,) or (n, n_outputs) and ``predict`` returns the same shape.  Singular closed
+    forms are regularised by ``alpha``; with ``alpha=0`` they raise ValueError.
+    """
+
+    def fit(self, X, y):
+        X = _check_X(X)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        y_arr = np.asarray(y)
+        if y_arr.ndim not in (1, 2):
+            raise ValueError(f"y must be 1-D or 2-D; got shape {y_arr.shape}")
+        T = _check_X(y_arr.reshape(y_arr.shape[0], -1) if y_arr.ndim == 1 else y_arr, name="y")
+        if T.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} samples but y has {T.shape[0]}")
+        self._y_1d = y_arr.ndim == 1
+        return self._fit(X, T)
+
+    def predict(self, X):
+        F = self._forward(X)
+        return F[:, 0] if self._y_1d else F
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
