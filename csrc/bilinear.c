@@ -55,79 +55,104 @@ static void k_of_e(double e, double A, double B, double T, double c, double *k, 
     }
 }
 
-/* Root e in (0, 1] of k_of_e, given h0(e = 1) >= 0 and either B > 0 (h0 -> -inf as e -> 0)
- * or h0(0+) < 0: safeguarded Newton / bisection from e0 in (0, 1] (1 is u = 0, appendix B's
- * start; RRR passes the previous iteration's root, which is usually a step or two away),
- * bracketed by 0 or 1 according to the sign of k(e0). */
-static double root_e(double A, double B, double T, double c, double e0)
+/* Lockstep root search for m independent problems (m <= LWL_ROOT_BLOCK).
+ *
+ * Each problem is given unflipped (A, B, T = omega y) and a warm start u0; on return
+ * e[t] in (0, 1] and sgn[t] = +-1 give the root u = sgn (e - 1), and e[t] = 0 flags the
+ * degenerate case (x = sgn w with no root inside, u = -sgn).  Problems advance one
+ * safeguarded Newton / bisection step per pass (appendix B), from e0 = 1 (u = 0) or the
+ * warm start when it lies on the root's side, bracketed by 0 or 1 according to the sign of
+ * k(e0).  Interleaving independent problems lets the processor overlap their divisions and
+ * square roots, which dominate the cost when each is solved in turn. */
+void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, double c,
+                        const double *u0, double *e, double *sgn)
 {
-    double ea = e0, k, dk;
-    k_of_e(ea, A, B, T, c, &k, &dk);
-    double eb = k > 0.0 ? 0.0 : 1.0; /* bracketing bound: k(0+) < 0 <= k(1) */
-    for (int step = 0; step < MAX_ROOT_STEPS && k != 0.0; step++) {
-        double lo = ea < eb ? ea : eb, hi = ea < eb ? eb : ea;
-        double en = ea - k / dk;
-        int inside = en > lo && en < hi;
-        if (inside && fabs(en - ea) <= NEWTON_STOP * ea)
-            return en; /* next step would be below rounding: quadratic convergence */
-        if (!inside)
-            en = 0.5 * (ea + eb);
-        double kn, dkn;
-        k_of_e(en, A, B, T, c, &kn, &dkn);
-        if ((kn > 0.0) != (k > 0.0))
-            eb = ea;
-        ea = en;
-        k = kn;
-        dk = dkn;
-        if (fabs(ea - eb) <= 1e-15 * ea)
-            break;
+    double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK];
+    double ea[LWL_ROOT_BLOCK], eb[LWL_ROOT_BLOCK], k[LWL_ROOT_BLOCK], dk[LWL_ROOT_BLOCK];
+    int active[LWL_ROOT_BLOCK], n_active = 0;
+
+    for (int p = 0; p < m; p++) {
+        /* Flip w -> -w when the root lies in (0, 1): then sgn = -1. */
+        int flip = A[p] - B[p] - T[p] < 0.0;
+        sgn[p] = flip ? -1.0 : 1.0;
+        a[p] = flip ? B[p] : A[p];
+        b[p] = flip ? A[p] : B[p];
+        t[p] = flip ? -T[p] : T[p];
+        if (b[p] == 0.0 && 0.25 * a[p] - t[p] - c >= 0.0) {
+            e[p] = 0.0; /* degenerate */
+            continue;
+        }
+        double uf0 = sgn[p] * u0[p];
+        ea[p] = (uf0 <= 0.0 && uf0 > -1.0) ? 1.0 + uf0 : 1.0;
+        k_of_e(ea[p], a[p], b[p], t[p], c, &k[p], &dk[p]);
+        eb[p] = k[p] > 0.0 ? 0.0 : 1.0; /* bracketing bound: k(0+) < 0 <= k(1) */
+        e[p] = ea[p];
+        if (k[p] != 0.0)
+            active[n_active++] = p;
     }
-    return ea;
+
+    for (int step = 0; step < MAX_ROOT_STEPS && n_active > 0; step++) {
+        int still = 0;
+        for (int q = 0; q < n_active; q++) {
+            int p = active[q];
+            double lo = ea[p] < eb[p] ? ea[p] : eb[p], hi = ea[p] < eb[p] ? eb[p] : ea[p];
+            double en = ea[p] - k[p] / dk[p];
+            int inside = en > lo && en < hi;
+            if (inside && fabs(en - ea[p]) <= NEWTON_STOP * ea[p]) {
+                e[p] = en; /* next step would be below rounding: quadratic convergence */
+                continue;
+            }
+            if (!inside)
+                en = 0.5 * (ea[p] + eb[p]);
+            double kn, dkn;
+            k_of_e(en, a[p], b[p], t[p], c, &kn, &dkn);
+            if ((kn > 0.0) != (k[p] > 0.0))
+                eb[p] = ea[p];
+            ea[p] = e[p] = en;
+            k[p] = kn;
+            dk[p] = dkn;
+            if (kn != 0.0 && fabs(en - eb[p]) > 1e-15 * en)
+                active[still++] = p;
+        }
+        n_active = still;
+    }
 }
 
-double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
-                                 double inv_g2, double u0)
+void lwl_bilinear_sums(int n, const double *x, const double *w, double *A, double *B)
 {
-    double A = 0.0, B = 0.0;
+    double sa = 0.0, sb = 0.0;
     for (int i = 0; i < n; i++) {
         double s = x[i] + w[i], r = x[i] - w[i];
-        A += s * s;
-        B += r * r;
+        sa += s * s;
+        sb += r * r;
     }
-    A *= 0.25;
-    B *= 0.25;
-    double T = omega * *y, c = omega * omega * inv_g2;
+    *A = 0.25 * sa;
+    *B = 0.25 * sb;
+}
 
-    /* Flip w -> -w when the root lies in (0, 1): then sgn = -1. */
-    double sgn = 1.0;
-    if (A - B - T < 0.0) {
-        double tmp = A;
-        A = B;
-        B = tmp;
-        T = -T;
-        sgn = -1.0;
-    }
-
-    if (B == 0.0 && A * 0.25 - T - c >= 0.0) {
+double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, double inv_g2,
+                          double e, double sgn)
+{
+    if (e == 0.0) {
         /* Degenerate: x = sgn w.  Family u = -1 of the flipped problem. */
+        double A, B;
+        double c = omega * omega * inv_g2, T = sgn * omega * *y;
+        for (int i = 0; i < n; i++)
+            w[i] *= sgn;
+        lwl_bilinear_sums(n, x, w, &A, &B);
         double d2 = A - 4.0 * (T + c);
         double dnorm = sqrt(d2 > 0.0 ? d2 : 0.0);
         double snorm = 2.0 * sqrt(A); /* |x + sgn w| */
         double dir_default = 1.0 / sqrt((double)n);
         for (int i = 0; i < n; i++) {
-            double s = x[i] + sgn * w[i];
+            double s = x[i] + w[i];
             double dir = snorm > 0.0 ? s / snorm : dir_default;
-            double xp = 0.25 * s + 0.5 * dnorm * dir;
-            double wp = 0.25 * s - 0.5 * dnorm * dir;
-            x[i] = xp;
-            w[i] = sgn * wp;
+            x[i] = 0.25 * s + 0.5 * dnorm * dir;
+            w[i] = sgn * (0.25 * s - 0.5 * dnorm * dir);
         }
         *y += sgn * omega * inv_g2;
         return -sgn;
     }
-
-    double uf0 = sgn * u0; /* warm start in the flipped frame, used if on the root's side */
-    double e = root_e(A, B, T, c, (uf0 <= 0.0 && uf0 > -1.0) ? 1.0 + uf0 : 1.0);
     /* Flipped frame: u = e - 1, 1 - u^2 = e (2 - e);
      * x' = ((x - ws) + e ws) / (e (2 - e)),  ws' = ((ws - x) + e x) / (e (2 - e)),  ws = sgn w. */
     double f = 1.0 / (e * (2.0 - e));
@@ -142,6 +167,15 @@ double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double 
     double u = sgn * (e - 1.0);
     *y -= u * omega * inv_g2;
     return u;
+}
+
+double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
+                                 double inv_g2, double u0)
+{
+    double A, B, T = omega * *y, e, sgn;
+    lwl_bilinear_sums(n, x, w, &A, &B);
+    lwl_bilinear_roots(1, &A, &B, &T, omega * omega * inv_g2, &u0, &e, &sgn);
+    return lwl_bilinear_apply(n, x, w, y, omega, inv_g2, e, sgn);
 }
 
 double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega, double inv_g2)

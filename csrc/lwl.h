@@ -25,6 +25,18 @@ double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega
 double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
                                  double inv_g2, double u0);
 
+/* The projection in three steps, for loops that solve many problems at once:
+ * sums A = |x + w|^2 / 4, B = |x - w|^2 / 4; the roots of up to LWL_ROOT_BLOCK problems in
+ * lockstep (T = omega y, c = omega^2 / g2, u0 warm starts; out: e in (0, 1] and sgn, the root
+ * being u = sgn (e - 1), or e = 0 in the degenerate case); then the update of x, w, y,
+ * returning u.  lwl_bilinear_project_from is exactly these three with m = 1. */
+#define LWL_ROOT_BLOCK 64
+void lwl_bilinear_sums(int n, const double *x, const double *w, double *A, double *B);
+void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, double c,
+                        const double *u0, double *e, double *sgn);
+double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, double inv_g2,
+                          double e, double sgn);
+
 /* The same on a batch of m independent problems stored row after row (x[m][n], w[m][n],
  * y[m]); u_out[m] receives the multipliers (may be NULL). */
 void lwl_bilinear_project_many(int m, int n, double *x, double *w, double *y, double omega,
@@ -46,7 +58,7 @@ typedef struct {
     double *code;         /* [n_items][n_code]           x_A of the last A step    */
     double *feature;      /* [n_data][n_code]            w_A of the last A step    */
     double *mult;         /* [n_items][n_data]           last B-step multipliers u (warm starts; 0 at first) */
-    double *scratch;      /* [n_items*n_code + n_data*n_code + 2*n_code] workspace */
+    double *scratch;      /* [lwl_nmf_scratch_size(...)] workspace */
 } lwl_nmf_ws;
 
 /* Run up to max_iter RRR iterations, stopping after the first whose RRR_err < tol.
@@ -56,5 +68,6 @@ typedef struct {
  * On return code/feature hold the A projection of the last iteration run (its solution).
  * Returns the number of iterations run. */
 int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out);
+int lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
 
 #endif

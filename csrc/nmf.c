@@ -70,20 +70,26 @@ static void consensus_sums(const lwl_nmf_ws *ws, double *xsum, double *wsum)
         }
 }
 
+int lwl_nmf_scratch_size(int n_items, int n_data, int n_code)
+{
+    return n_items * n_code + n_data * n_code + 2 * LWL_ROOT_BLOCK * n_code;
+}
+
 int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
     double beta = ws->beta;
     double *restrict xsum = ws->scratch;   /* [K][C] */
     double *restrict wsum = xsum + K * C;  /* [D][C] */
-    double *restrict xb = wsum + D * C;    /* [C]    reflected point, then its B projection */
-    double *restrict wb = xb + C;          /* [C]    */
+    double *restrict xr = wsum + D * C;    /* [LWL_ROOT_BLOCK][C] reflected x, then P_B of it */
+    double *restrict wr = xr + LWL_ROOT_BLOCK * C;
+    double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK], sgn[LWL_ROOT_BLOCK];
     double norm_err = 1.0 / ((double)K * D * C);
 
     consensus_sums(ws, xsum, wsum);
     int it = 0;
     while (it < max_iter) {
-        project_features(ws, wsum, xb); /* xb doubles as the norm scratch here */
+        project_features(ws, wsum, xr); /* xr doubles as the norm scratch here */
         project_codes(ws, xsum);
         memset(xsum, 0, sizeof(double) * K * C);
         memset(wsum, 0, sizeof(double) * D * C);
@@ -91,25 +97,40 @@ int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
         double err2 = 0.0;
         for (int k = 0; k < K; k++) {
             const double *restrict xa = ws->code + k * C;
-            for (int j = 0; j < D; j++) {
-                double *restrict x = ws->x + ((long)k * D + j) * C;
-                double *restrict w = ws->w + ((long)k * D + j) * C;
-                const double *restrict wa = ws->feature + j * C;
-                for (int i = 0; i < C; i++) {
-                    xb[i] = 2.0 * xa[i] - x[i];
-                    wb[i] = 2.0 * wa[i] - w[i];
+            const double *y = ws->data + (long)k * D;
+            double *mult = ws->mult + (long)k * D;
+            /* Data nodes in blocks: reflect and sum, solve the roots together, update. */
+            for (int j0 = 0; j0 < D; j0 += LWL_ROOT_BLOCK) {
+                int m = D - j0 < LWL_ROOT_BLOCK ? D - j0 : LWL_ROOT_BLOCK;
+                for (int p = 0; p < m; p++) {
+                    const double *restrict x = ws->x + ((long)k * D + j0 + p) * C;
+                    const double *restrict w = ws->w + ((long)k * D + j0 + p) * C;
+                    const double *restrict wa = ws->feature + (j0 + p) * C;
+                    double *restrict xb = xr + p * C, *restrict wb = wr + p * C;
+                    for (int i = 0; i < C; i++) {
+                        xb[i] = 2.0 * xa[i] - x[i];
+                        wb[i] = 2.0 * wa[i] - w[i];
+                    }
+                    lwl_bilinear_sums(C, xb, wb, A + p, B + p);
                 }
-                double y = ws->data[(long)k * D + j];
-                double *u = ws->mult + (long)k * D + j;
-                *u = lwl_bilinear_project_from(C, xb, wb, &y, 1.0, 0.0, *u);
-                for (int i = 0; i < C; i++) {
-                    double dx = xb[i] - xa[i], dw = wb[i] - wa[i];
-                    err2 += dx * dx + dw * dw;
-                    double xn = x[i] + beta * dx, wn = w[i] + beta * dw;
-                    x[i] = xn;
-                    w[i] = wn;
-                    xsum[k * C + i] += xn;
-                    wsum[j * C + i] += wn;
+                lwl_bilinear_roots(m, A, B, y + j0, 0.0, mult + j0, e, sgn);
+                for (int p = 0; p < m; p++) {
+                    int j = j0 + p;
+                    double *restrict x = ws->x + ((long)k * D + j) * C;
+                    double *restrict w = ws->w + ((long)k * D + j) * C;
+                    const double *restrict wa = ws->feature + j * C;
+                    double *restrict xb = xr + p * C, *restrict wb = wr + p * C;
+                    double yj = y[j];
+                    mult[j] = lwl_bilinear_apply(C, xb, wb, &yj, 1.0, 0.0, e[p], sgn[p]);
+                    for (int i = 0; i < C; i++) {
+                        double dx = xb[i] - xa[i], dw = wb[i] - wa[i];
+                        err2 += dx * dx + dw * dw;
+                        double xn = x[i] + beta * dx, wn = w[i] + beta * dw;
+                        x[i] = xn;
+                        w[i] = wn;
+                        xsum[k * C + i] += xn;
+                        wsum[j * C + i] += wn;
+                    }
                 }
             }
         }

@@ -260,7 +260,7 @@ class _NMFBuffers:
         self.code = np.zeros(K * C)
         self.feature = np.zeros(D * C)
         self.mult = np.zeros(K * D)
-        self.scratch = np.zeros(K * C + D * C + 2 * C)
+        self.scratch = np.zeros(lib.lwl_nmf_scratch_size(K, D, C))
         self.data = None
         self.ws = ffi.new("lwl_nmf_ws *")
         self.ws.n_data, self.ws.n_code = D, C

@@ -131,6 +131,9 @@ def test_ctrl_c_keeps_the_features_reached(monkeypatch):
     calls = {"n": 0}
 
     class Interrupting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
         def lwl_nmf_iterate(self, *args):
             calls["n"] += 1
             if calls["n"] == 3:
