@@ -12,7 +12,7 @@ from cffi import FFI
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
-SOURCES = ["bilinear.c", "nmf.c"]
+SOURCES = ["bilinear.c", "nmf.c", "constraints.c", "engine.c"]
 
 
 def _cdef_from_header(path):

@@ -1,0 +1,3 @@
+from .ledm import ledm
+
+__all__ = ["ledm"]
