@@ -18,10 +18,15 @@
 #include <stdlib.h>
 #include "lwl.h"
 
+/* Best point found so far over the pieces of a set. */
+typedef struct {
+    double d, x, z;
+} best_pt;
+
 /* Nearest point of the piece {(x0 + s dx, z0 + s dz): s in [s0, s1]} to (x, z) in the metric
- * a dx^2 + c dz^2.  Writes the point, returns its distance. */
-static double piece(double x0, double z0, double dx, double dz, double s0, double s1,
-                    double a, double c, double x, double z, double *xp, double *zp)
+ * a dx^2 + c dz^2; kept in *best if strictly nearer than what it holds. */
+static void piece(best_pt *best, double x0, double z0, double dx, double dz, double s0,
+                  double s1, double a, double c, double x, double z)
 {
     double den = a * dx * dx + c * dz * dz;
     double s = den > 0.0 ? (a * dx * (x - x0) + c * dz * (z - z0)) / den : s0;
@@ -29,49 +34,43 @@ static double piece(double x0, double z0, double dx, double dz, double s0, doubl
         s = s0;
     if (s > s1)
         s = s1;
-    *xp = x0 + s * dx;
-    *zp = z0 + s * dz;
-    double ex = *xp - x, ez = *zp - z;
-    return a * ex * ex + c * ez * ez;
-}
-
-/* Keep the nearer of the candidate (xc, zc, dc) and the best so far. */
-static void keep(double dc, double xc, double zc, double *d, double *xb, double *zb)
-{
-    if (dc < *d) {
-        *d = dc;
-        *xb = xc;
-        *zb = zc;
+    double xp = x0 + s * dx, zp = z0 + s * dz;
+    double ex = xp - x, ez = zp - z;
+    double d = a * ex * ex + c * ez * ez;
+    if (d < best->d) {
+        best->d = d;
+        best->x = xp;
+        best->z = zp;
     }
 }
 
 /* Projection of (x, z) to the graph of the activation of kind, metric a dx^2 + c dz^2. */
 static void project_activation(int kind, double delta, double a, double c, double *x, double *z)
 {
-    double h = 0.5 * delta, inf = HUGE_VAL;
-    double d = inf, xb = *x, zb = *z, xc, zc;
+    double h = 0.5 * delta, inf = HUGE_VAL, x1 = *x, z1 = *z;
+    best_pt p = {inf, x1, z1};
     switch (kind) {
     case LWL_NODE_LINEAR:
-        keep(piece(0.0, 0.0, 1.0, 1.0, -inf, inf, a, c, *x, *z, &xc, &zc), xc, zc, &d, &xb, &zb);
+        piece(&p, 0.0, 0.0, 1.0, 1.0, -inf, inf, a, c, x1, z1);
         break;
     case LWL_NODE_RELU:
-        keep(piece(0.0, 0.0, 0.0, -1.0, 0.0, inf, a, c, *x, *z, &xc, &zc), xc, zc, &d, &xb, &zb);
-        keep(piece(0.0, 0.0, 1.0, 1.0, 0.0, inf, a, c, *x, *z, &xc, &zc), xc, zc, &d, &xb, &zb);
+        piece(&p, 0.0, 0.0, 0.0, -1.0, 0.0, inf, a, c, x1, z1);
+        piece(&p, 0.0, 0.0, 1.0, 1.0, 0.0, inf, a, c, x1, z1);
         break;
     case LWL_NODE_STEP:
-        keep(piece(0.0, -h, 0.0, -1.0, 0.0, inf, a, c, *x, *z, &xc, &zc), xc, zc, &d, &xb, &zb);
-        keep(piece(1.0, h, 0.0, 1.0, 0.0, inf, a, c, *x, *z, &xc, &zc), xc, zc, &d, &xb, &zb);
+        piece(&p, 0.0, -h, 0.0, -1.0, 0.0, inf, a, c, x1, z1);
+        piece(&p, 1.0, h, 0.0, 1.0, 0.0, inf, a, c, x1, z1);
         break;
     case LWL_NODE_ZIGMOID:
-        keep(piece(0.0, -h, 0.0, -1.0, 0.0, inf, a, c, *x, *z, &xc, &zc), xc, zc, &d, &xb, &zb);
-        keep(piece(0.0, -h, 1.0, delta, 0.0, 1.0, a, c, *x, *z, &xc, &zc), xc, zc, &d, &xb, &zb);
-        keep(piece(1.0, h, 0.0, 1.0, 0.0, inf, a, c, *x, *z, &xc, &zc), xc, zc, &d, &xb, &zb);
+        piece(&p, 0.0, -h, 0.0, -1.0, 0.0, inf, a, c, x1, z1);
+        piece(&p, 0.0, -h, 1.0, delta, 0.0, 1.0, a, c, x1, z1);
+        piece(&p, 1.0, h, 0.0, 1.0, 0.0, inf, a, c, x1, z1);
         break;
     default:
         return;
     }
-    *x = xb;
-    *z = zb;
+    *x = p.x;
+    *z = p.z;
 }
 
 /* Nearest z with f(z) = v (the clamp of a node with in-edges, e.g. a code node). */
