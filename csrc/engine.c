@@ -29,26 +29,45 @@ static int max_indeg(const lwl_net_ws *ws)
     return m;
 }
 
-long lwl_net_scratch_size(const lwl_net_ws *ws)
+/* Items are processed in fixed blocks of ITEM_BLOCK: each block keeps its own partial sums
+ * of w and of the error, and the partials are added in block order.  The result therefore
+ * does not depend on how many threads (OpenMP, when compiled with it) share the blocks. */
+#define ITEM_BLOCK 32
+
+static int n_blocks(int n_items)
 {
-    /* wsum[E] + xsum[K][N] + xg, xr, wr [max indeg] + sel[2K] */
-    return (long)ws->n_edges + (long)ws->n_items * ws->n_nodes + 3L * max_indeg(ws)
-           + 2L * ws->n_items;
+    return (n_items + ITEM_BLOCK - 1) / ITEM_BLOCK;
 }
 
-/* Item sums of w per edge and out-edge sums of x per (item, node), from the state. */
-static void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum)
+long lwl_net_scratch_size(const lwl_net_ws *ws)
+{
+    /* wsum[E] + xsum[K][N] + sel[2K] + per block: wsum[E], err, xg, xr, wr [max indeg] */
+    long nb = n_blocks(ws->n_items);
+    return (long)ws->n_edges + (long)ws->n_items * ws->n_nodes + 2L * ws->n_items
+           + nb * ((long)ws->n_edges + 1 + 3L * max_indeg(ws));
+}
+
+/* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added
+ * in the same order as the edge pass does (block partials in block order), so that
+ * iterating in one call or in several gives the same bits.  wblk: E doubles. */
+static void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum, double *wblk)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
     memset(wsum, 0, sizeof(double) * E);
     memset(xsum, 0, sizeof(double) * (size_t)K * N);
-    for (int k = 0; k < K; k++) {
-        const double *xk = ws->x + (long)k * E, *wk = ws->w + (long)k * E;
-        double *xs = xsum + (long)k * N;
-        for (int e = 0; e < E; e++) {
-            wsum[e] += wk[e];
-            xs[ws->src[e]] += xk[e];
+    for (int k0 = 0; k0 < K; k0 += ITEM_BLOCK) {
+        int k1 = k0 + ITEM_BLOCK < K ? k0 + ITEM_BLOCK : K;
+        memset(wblk, 0, sizeof(double) * E);
+        for (int k = k0; k < k1; k++) {
+            const double *xk = ws->x + (long)k * E, *wk = ws->w + (long)k * E;
+            double *xs = xsum + (long)k * N;
+            for (int e = 0; e < E; e++) {
+                wblk[e] += wk[e];
+                xs[ws->src[e]] += xk[e];
+            }
         }
+        for (int e = 0; e < E; e++)
+            wsum[e] += wblk[e];
     }
 }
 
@@ -127,21 +146,71 @@ static double biases(lwl_net_ws *ws)
     return err2;
 }
 
+/* Edge pass over the items k0 .. k1-1 of one block: reflect, bilinear projection, update
+ * x, w, y; accumulate the out-edge sums of x (xsum, rows of these items) and the block's
+ * item sum of w (wblk).  Returns the block's share of the squared error. */
+static double edge_block(lwl_net_ws *ws, int k0, int k1, double *restrict xsum,
+                         double *restrict wblk, double *restrict xg, double *restrict xr,
+                         double *restrict wr)
+{
+    int N = ws->n_nodes, E = ws->n_edges;
+    const int *restrict src = ws->src;
+    const double *restrict wa = ws->wa;
+    double beta = ws->beta, omega = ws->omega, err2 = 0.0;
+    memset(wblk, 0, sizeof(double) * E);
+    for (int k = k0; k < k1; k++) {
+        long off = (long)k * N;
+        const double *restrict xak = ws->xa + off;
+        double *restrict xk = ws->x + (long)k * E;
+        double *restrict wk = ws->w + (long)k * E;
+        double *restrict xs = xsum + off;
+        memset(xs, 0, sizeof(double) * N);
+        for (int n = 0; n < N; n++) {
+            int lo = ws->in_start[n], m = ws->in_start[n + 1] - lo;
+            if (m == 0)
+                continue;
+            const int *restrict sn = src + lo;
+            double *restrict xe = xk + lo, *restrict we = wk + lo;
+            const double *restrict wae = wa + lo;
+            for (int t = 0; t < m; t++) {
+                double v = xak[sn[t]];
+                xg[t] = v;
+                xr[t] = 2.0 * v - xe[t];
+                wr[t] = 2.0 * wae[t] - we[t];
+            }
+            double g2 = ws->g2[n], ya = ws->ya[off + n];
+            double yr = 2.0 * ya - ws->y[off + n];
+            ws->mult[off + n] = lwl_bilinear_project_from(m, xr, wr, &yr, omega, 1.0 / g2,
+                                                          ws->mult[off + n]);
+            double dy = yr - ya;
+            err2 += g2 * dy * dy;
+            ws->y[off + n] += beta * dy;
+            double *restrict wb = wblk + lo;
+            for (int t = 0; t < m; t++) {
+                double dx = xr[t] - xg[t], dw = wr[t] - wae[t];
+                err2 += dx * dx + dw * dw;
+                double xn = xe[t] + beta * dx, wn = we[t] + beta * dw;
+                xe[t] = xn;
+                we[t] = wn;
+                xs[sn[t]] += xn;
+                wb[t] += wn;
+            }
+        }
+    }
+    return err2;
+}
+
 int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
-    int mi = max_indeg(ws);
-    double *restrict wsum = ws->scratch;              /* [E]      */
-    double *restrict xsum = wsum + E;                 /* [K][N]   */
-    double *restrict xg = xsum + (long)K * N;         /* [mi]     x_A gathered on in-edges */
-    double *restrict xr = xg + mi;                    /* [mi]     reflected x, then x_B    */
-    double *restrict wr = xr + mi;                    /* [mi]     reflected w, then w_B    */
-    double *restrict sel = wr + mi;                   /* [2K]     class-step selection     */
-    const int *restrict src = ws->src;
-    const double *restrict wa = ws->wa;
-    double beta = ws->beta, omega = ws->omega;
+    int mi = max_indeg(ws), nb = n_blocks(K);
+    long per_block = (long)E + 1 + 3L * mi;
+    double *restrict wsum = ws->scratch;              /* [E]       */
+    double *restrict xsum = wsum + E;                 /* [K][N]    */
+    double *restrict sel = xsum + (long)K * N;        /* [2K]      class-step selection      */
+    double *restrict blk = sel + 2L * K;              /* [nb][per_block] wsum, err, xg, xr, wr */
 
-    consensus_sums(ws, wsum, xsum);
+    consensus_sums(ws, wsum, xsum, blk);
     int it = 0;
     while (it < max_iter) {
         project_weights(ws, wsum);
@@ -149,44 +218,20 @@ int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
         lwl_class_step(ws, sel);
         double err2 = biases(ws);
 
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+        for (int ib = 0; ib < nb; ib++) {
+            double *p = blk + ib * per_block;
+            int k0 = ib * ITEM_BLOCK, k1 = k0 + ITEM_BLOCK < K ? k0 + ITEM_BLOCK : K;
+            p[E] = edge_block(ws, k0, k1, xsum, p, p + E + 1, p + E + 1 + mi, p + E + 1 + 2 * mi);
+        }
         memset(wsum, 0, sizeof(double) * E);
-        memset(xsum, 0, sizeof(double) * (size_t)K * N);
-        for (int k = 0; k < K; k++) {
-            long off = (long)k * N;
-            const double *restrict xak = ws->xa + off;
-            double *restrict xk = ws->x + (long)k * E;
-            double *restrict wk = ws->w + (long)k * E;
-            double *restrict xs = xsum + off;
-            for (int n = 0; n < N; n++) {
-                int lo = ws->in_start[n], m = ws->in_start[n + 1] - lo;
-                if (m == 0)
-                    continue;
-                const int *restrict sn = src + lo;
-                double *restrict xe = xk + lo, *restrict we = wk + lo;
-                const double *restrict wae = wa + lo;
-                for (int t = 0; t < m; t++) {
-                    double v = xak[sn[t]];
-                    xg[t] = v;
-                    xr[t] = 2.0 * v - xe[t];
-                    wr[t] = 2.0 * wae[t] - we[t];
-                }
-                double g2 = ws->g2[n], ya = ws->ya[off + n];
-                double yr = 2.0 * ya - ws->y[off + n];
-                ws->mult[off + n] = lwl_bilinear_project_from(m, xr, wr, &yr, omega, 1.0 / g2,
-                                                              ws->mult[off + n]);
-                double dy = yr - ya;
-                err2 += g2 * dy * dy;
-                ws->y[off + n] += beta * dy;
-                for (int t = 0; t < m; t++) {
-                    double dx = xr[t] - xg[t], dw = wr[t] - wae[t];
-                    err2 += dx * dx + dw * dw;
-                    double xn = xe[t] + beta * dx, wn = we[t] + beta * dw;
-                    xe[t] = xn;
-                    we[t] = wn;
-                    xs[sn[t]] += xn;
-                    wsum[lo + t] += wn;
-                }
-            }
+        for (int ib = 0; ib < nb; ib++) {
+            const double *p = blk + ib * per_block;
+            for (int e = 0; e < E; e++)
+                wsum[e] += p[e];
+            err2 += p[E];
         }
         double err = sqrt(err2 / K);
         err_out[it++] = err;
