@@ -103,6 +103,9 @@ static void project_weights(lwl_net_ws *ws, const double *wsum)
 static void project_nodes(lwl_net_ws *ws, const double *xsum)
 {
     int K = ws->n_items, N = ws->n_nodes;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (K * N > 4096)
+#endif
     for (int k = 0; k < K; k++) {
         long off = (long)k * N;
         for (int n = 0; n < N; n++) {

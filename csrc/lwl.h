@@ -133,8 +133,11 @@ typedef struct {
     int *exempt;             /* [n_items]  1 = left unprojected (EE)                      */
     int *assigned;           /* [n_items]  class projected to (-1: none / exempted)       */
     double *class_dist;      /* [n_items]  squared class-projection distance to the label */
-    double *scratch;         /* [lwl_net_scratch_size(ws)]                                */
+    double *scratch;         /* [lwl_net_scratch_size(ws)] for the largest n_items used    */
 } lwl_net_ws;
+/* Built with OpenMP (the default, see lwl/_build.py), the node step and the edge pass run
+ * items in parallel; sums are formed in fixed blocks of items, so the results are the
+ * same bits for any number of threads and however iterations are split into calls. */
 
 /* Doubles of scratch the workspace needs (graph and n_items set). */
 long lwl_net_scratch_size(const lwl_net_ws *ws);

@@ -42,8 +42,10 @@ def init_weights(graph, omega, rng):
 
 
 def memory_bytes(graph, batch_size):
+    """Bytes of the state of one batch (x, w dominate: 16 |K| |E|), scratch included."""
     K, N, E = batch_size, graph.n_nodes, graph.n_edges
-    return 8 * (2 * K * E + 8 * K * N + 4 * E + 2 * K) + 4 * 3 * K
+    blocks = -(-K // 32) * (E + 1 + 3 * int(graph.indeg.max()))  # csrc/engine.c ITEM_BLOCK
+    return 8 * (2 * K * E + 8 * K * N + 4 * E + 4 * K + blocks) + 4 * 3 * K
 
 
 class Engine:

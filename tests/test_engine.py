@@ -309,3 +309,28 @@ def test_same_bits_with_one_thread():
                          check=True).stdout
     w, x = _train_weights([12])
     assert out == w.tobytes().hex() + x.tobytes().hex()
+
+
+def test_cyclic_graph_runs_with_clamps():
+    """An autoencoder-like cycle 3 -> 2 -> 3 (decoder feeds the data nodes): every node has
+    the step activation, data items clamp the data nodes, code items the code nodes."""
+    from lwl.graph import KINDS
+    enc = [(i, 3 + j) for i in range(3) for j in range(2)]
+    dec = [(3 + j, i) for j in range(2) for i in range(3)]
+    kind = np.full(5, KINDS["step"], dtype=np.int32)
+    g = Graph.from_edges(5, enc + dec, data_nodes=[0, 1, 2], class_nodes=[], kind=kind)
+    assert g.order[:3].tolist() == [0, 1, 2]
+    eng = Engine(g, 6, rng=np.random.default_rng(0), delta=0.4, omega=3.0, beta=0.5)
+    X = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]], float)
+    eng.start_batch(np.vstack([X, np.zeros((2, 3))]))
+    clamp = eng.clamp[:6 * 5].reshape(6, 5)
+    clamp[4:, :3] = np.nan  # code items: data nodes free, code nodes clamped
+    clamp[4:, 3:] = [[0, 1], [1, 0]]
+    errs = []
+    eng.run(50, 0.0, errs)
+    assert np.all(np.isfinite(errs))
+    s = eng.state()
+    np.testing.assert_array_equal(s["xa"][:4, :3], X)
+    np.testing.assert_array_equal(s["xa"][4:, 3:], [[0, 1], [1, 0]])
+    z = (s["ya"] - s["ba"])[4:, 3:]
+    assert z[0, 0] <= -0.2 + 1e-12 and z[0, 1] >= 0.2 - 1e-12
