@@ -185,3 +185,13 @@ def _topological(n, src, dst, out_start, out_edges, indeg, data_nodes):
                 queue.append(j)
     out.extend(np.flatnonzero(~seen).tolist())
     return out
+
+
+def layered(sizes, activation="relu"):
+    """Fully connected layered net; see :meth:`Graph.layered`."""
+    return Graph.layered(sizes, activation)
+
+
+def from_edges(n_nodes, edges, data_nodes, class_nodes, kind="relu", order=None):
+    """Graph from an explicit edge list; see :meth:`Graph.from_edges`."""
+    return Graph.from_edges(n_nodes, edges, data_nodes, class_nodes, kind, order)

@@ -264,6 +264,8 @@ def test_layered_index_arrays():
         assert np.all(g.dst[g.in_start[n]:g.in_start[n + 1]] == n)
         assert np.all(g.src[g.out_edges[g.out_start[n]:g.out_start[n + 1]]] == n)
     assert list(g.outdeg) == [4] * 3 + [2] * 4 + [0] * 2
+    from lwl.graph import layered
+    assert np.array_equal(layered([3, 4, 2]).src, g.src)
 
 
 def test_init_weights_norm_and_mean():
