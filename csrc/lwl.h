@@ -70,4 +70,122 @@ typedef struct {
 int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out);
 int lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
 
+/* ==== network engine (paper section 5, 6; eq 26-33, 42) ================================
+ * A network is a directed graph (cycles allowed).  Node n has the in-edges
+ * in_start[n] .. in_start[n+1]-1 (edges are numbered sorted by destination, so a node's
+ * in-edges are contiguous) and the out-edges out_edges[out_start[n] .. out_start[n+1]-1].
+ * A node has x (edge values, consensus x_A) iff outdeg > 0 and y, b iff indeg > 0.
+ *
+ * State per batch item k:  x[k][e], w[k][e] per edge;  y[k][n], b[k][n] per node.
+ * Metric (eq 27): x and w weight 1; y and b weight g2[n] (outdeg for hidden nodes, Upsilon
+ * for class nodes: set by the caller).  x_A[k][n] is penalised with weight outdeg(n)
+ * (Lemma 4.1).
+ *
+ * A: x_A = mean of x over the node's out-edges; the node side constraint of kind[n] on
+ *    (x_A, y, b); the class step on the class nodes (batch level, class_mode);
+ *    w_A = mean of w over items, every node's incoming weights rescaled to norm omega.
+ * B: x.w = omega y at every (k, node with in-edges) (bilinear projection with g2[n]);
+ *    b_B[n] = mean over items of b.
+ */
+
+/* Node side-constraint kinds.  delta[n] is the kind's parameter (full width of the gap or
+ * ramp, centred on z = y - b = 0; the margin for class nodes). */
+enum {
+    LWL_NODE_INPUT = 0,    /* no activation: x_A free unless clamped (data node)            */
+    LWL_NODE_LINEAR = 1,   /* x = y - b                                                       */
+    LWL_NODE_RELU = 2,     /* {x = 0, z <= 0} u {x = z >= 0}                                  */
+    LWL_NODE_STEP = 3,     /* {x = 0, z <= -delta/2} u {x = 1, z >= delta/2}                  */
+    LWL_NODE_ZIGMOID = 4,  /* 0 below -delta/2, 1 above +delta/2, linear in between           */
+    LWL_NODE_CLASS = 5     /* left alone by the node step; constrained by the class step       */
+};
+
+/* Class step variants (class_mode). */
+enum {
+    LWL_CLASS_PLAIN = 0,   /* eq 26d,e for every item with a label >= 0                        */
+    LWL_CLASS_EE = 1,      /* eq 32: the ee items of largest class distance left unprojected  */
+    LWL_CLASS_RELABEL = 2, /* eq 33: up to ee items of largest positive excess distance take
+                              their nearest class                                              */
+    LWL_CLASS_FPA = 3      /* RRRclass_fp: classes 0 = fake, 1 = genuine; up to fpa * (fakes in
+                              the batch) fakes nearer to genuine are projected as genuine      */
+};
+
+typedef struct {
+    /* graph */
+    int n_nodes, n_edges;
+    const int *in_start;     /* [n_nodes + 1]                                            */
+    const int *src;          /* [n_edges]  source node of edge e                         */
+    const int *out_start;    /* [n_nodes + 1]                                            */
+    const int *out_edges;    /* [n_edges]  edge ids grouped by source                    */
+    const int *outdeg;       /* [n_nodes]                                                */
+    const int *kind;         /* [n_nodes]  LWL_NODE_*                                     */
+    const double *delta;     /* [n_nodes]  the kind's parameter                          */
+    const double *g2;        /* [n_nodes]  metric weight of y and b (> 0 where indeg > 0) */
+    const int *order;        /* [n_nodes]  node order of the forward pass                */
+    int n_class;
+    const int *class_nodes;  /* [n_class]  labels index this list                        */
+    /* options */
+    double omega, beta;
+    int class_mode, ee;      /* ee: exemptions (EE, RELABEL) per batch                   */
+    double fpa;              /* false-positive allowance (FPA)                            */
+    /* batch */
+    int n_items;
+    const double *clamp;     /* [n_items][n_nodes]  clamp value, NaN = not clamped (may be
+                                NULL: nothing clamped)                                    */
+    const int *label;        /* [n_items]  index into class_nodes, -1 = no class constraint
+                                (may be NULL)                                             */
+    /* RRR iterate */
+    double *x, *w;           /* [n_items][n_edges]                                       */
+    double *y, *b;           /* [n_items][n_nodes]                                       */
+    /* A projection of the last iteration run (its solution at a fixed point) */
+    double *xa, *ya, *ba;    /* [n_items][n_nodes]                                       */
+    double *wa;              /* [n_edges]  consensus weights w_A                          */
+    double *bb;              /* [n_nodes]  consensus biases b_B (of the last B step)      */
+    double *mult;            /* [n_items][n_nodes]  bilinear multipliers (warm starts; set
+                                to 0 at the start of a batch)                             */
+    /* class step outcome of the last iteration */
+    int *exempt;             /* [n_items]  1 = left unprojected (EE)                      */
+    int *assigned;           /* [n_items]  class projected to (-1: none / exempted)       */
+    double *class_dist;      /* [n_items]  squared class-projection distance to the label */
+    double *scratch;         /* [lwl_net_scratch_size(ws)] for the largest n_items used    */
+} lwl_net_ws;
+/* Built with OpenMP (the default, see lwl/_build.py), the node step and the edge pass run
+ * items in parallel; sums are formed in fixed blocks of items, so the results are the
+ * same bits for any number of threads and however iterations are split into calls. */
+
+/* Doubles of scratch the workspace needs (graph and n_items set). */
+long lwl_net_scratch_size(const lwl_net_ws *ws);
+
+/* Run up to max_iter RRR iterations; err_out[t] = RRR_err of iteration t (eq 42):
+ * sqrt(sum over k of (sum_e |x_A - x_B|^2 + |w_A - w_B|^2 + sum_n g2 ((y_A - y_B)^2 +
+ * (b_A - b_B)^2)) / n_items).  Stops after the first iteration with RRR_err < tol.
+ * Returns the number of iterations run. */
+int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out);
+
+/* Forward pass ("feed-forward", feed-around for cyclic graphs) of n_items items through
+ * weights w[n_edges] and biases bias[n_nodes], in the node order ws->order:
+ * y[j] = sum_i v[i] w[i->j] / omega, v[j] = f(y[j] - b[j]); v = y - b at class (and input
+ * nodes with in-edges); a clamped node (clamp[k][n] not NaN) outputs the clamp value.
+ * clamp: [n_items][n_nodes] or NULL.  Outputs v[n_items][n_nodes] (the node values: x_A,
+ * or y - b at class nodes) and y[n_items][n_nodes] (0 where indeg = 0).  Only the graph
+ * fields, kind, delta and omega of ws are read. */
+void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
+                     const double *bias, double *v, double *y);
+
+/* One node's side constraint (for tests and tools): projects (x, y, b) in the metric
+ * wx (x'-x)^2 + g2 ((y'-y)^2 + (b'-b)^2) to the set of kind (LWL_NODE_CLASS: unchanged),
+ * with clamp value c (NaN = none).  wx = outdeg (0: no x), g2 = 0: no y, b. */
+void lwl_project_node(int kind, double delta, double wx, double g2, double c,
+                      double *x, double *y, double *b);
+
+/* One class node's margin constraint: z = y - b >= delta if labelled, z <= 0 otherwise;
+ * y and b move equally and oppositely by dz/2.  Returns dz^2 / 2 = (y'-y)^2 + (b'-b)^2
+ * (times g2 it is the metric distance). */
+double lwl_project_margin(int labelled, double delta, double *y, double *b);
+
+/* The batch-level class step of the A projection (called by lwl_net_iterate after the node
+ * step): projects ya, ba of the class nodes of every item with a label >= 0 according to
+ * class_mode, and writes exempt, assigned and class_dist.  ya and ba must hold the values
+ * to project (the node step leaves class nodes at y, b).  sel: 2 * n_items doubles. */
+void lwl_class_step(lwl_net_ws *ws, double *sel);
+
 #endif

@@ -1,0 +1,197 @@
+"""Network graphs for the RRR engine: nodes, edges and the index arrays the C core reads.
+
+A network is a directed graph (cycles allowed: the autoencoder's decoder feeds back to the
+data nodes).  Data nodes D receive the input, output nodes C are the class (or code) nodes,
+the rest are hidden.  Edges are stored sorted by destination, so the in-edges of node n are
+``in_start[n] .. in_start[n+1]-1`` (contiguous: the bilinear projection reads them in one
+run); ``out_edges[out_start[n]:out_start[n+1]]`` lists the edges leaving n (x consensus).
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._core import lib
+
+KINDS = {
+    "input": lib.LWL_NODE_INPUT,
+    "linear": lib.LWL_NODE_LINEAR,
+    "relu": lib.LWL_NODE_RELU,
+    "step": lib.LWL_NODE_STEP,
+    "zigmoid": lib.LWL_NODE_ZIGMOID,
+    "class": lib.LWL_NODE_CLASS,
+}
+
+
+def _i32(a):
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+@dataclass
+class Graph:
+    """A network in the layout of ``lwl_net_ws`` (csrc/lwl.h).
+
+    Build it with :meth:`layered` or :meth:`from_edges`; the constructor arguments are the
+    derived arrays (edges already sorted by destination).
+
+    Attributes
+    ----------
+    n_nodes, n_edges : int
+    src, dst : int32 arrays (n_edges,)  source and destination of each edge (sorted by dst)
+    edge_index : int array (n_edges,)  position of each stored edge in the edge list given
+    in_start, out_start : int32 arrays (n_nodes + 1,)
+    out_edges : int32 array (n_edges,)  edge ids grouped by source
+    indeg, outdeg : int32 arrays (n_nodes,)
+    kind : int32 array (n_nodes,)  LWL_NODE_* of every node
+    data_nodes, class_nodes : int32 arrays  (labels index class_nodes)
+    order : int32 array (n_nodes,)  node order of the forward pass
+    """
+    n_nodes: int
+    src: np.ndarray
+    dst: np.ndarray
+    edge_index: np.ndarray
+    in_start: np.ndarray
+    out_start: np.ndarray
+    out_edges: np.ndarray
+    indeg: np.ndarray
+    outdeg: np.ndarray
+    kind: np.ndarray
+    data_nodes: np.ndarray
+    class_nodes: np.ndarray
+    order: np.ndarray
+    layers: list = field(default=None)
+
+    @property
+    def n_edges(self):
+        return len(self.src)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def layered(cls, sizes, activation="relu"):
+        """Fully connected layered net, e.g. ``layered([13, 26, 26, 2])``: the first layer
+        holds the data nodes, the last the class nodes, the others ``activation`` nodes."""
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"a layered net needs at least 2 layers of >= 1 node; got {sizes}")
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        layers = [np.arange(starts[i], starts[i + 1]) for i in range(len(sizes))]
+        edges = [(i, j) for a, b in zip(layers[:-1], layers[1:]) for j in b for i in a]
+        kinds = np.full(starts[-1], KINDS[_check_activation(activation)], dtype=np.int32)
+        kinds[layers[0]] = KINDS["input"]
+        kinds[layers[-1]] = KINDS["class"]
+        g = cls.from_edges(int(starts[-1]), edges, layers[0], layers[-1], kind=kinds)
+        g.layers = layers
+        return g
+
+    @classmethod
+    def from_edges(cls, n_nodes, edges, data_nodes, class_nodes, kind="relu", order=None):
+        """Graph from an explicit edge list ``[(i, j), ...]`` (edge i -> j).
+
+        ``kind`` is an activation name for every non-data, non-class node, or an array of
+        LWL_NODE_* values for every node.  ``order`` is the forward-pass order; by default a
+        topological order, or for a cyclic graph the breadth-first order from the data
+        nodes ("feed-around").
+        """
+        n = int(n_nodes)
+        e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        if n < 1:
+            raise ValueError("a graph needs at least one node")
+        if len(e) == 0:
+            raise ValueError("a graph needs at least one edge")
+        if e.min() < 0 or e.max() >= n:
+            raise ValueError(f"edge endpoints must be in [0, {n}); got {e.min()}..{e.max()}")
+        if (e[:, 0] == e[:, 1]).any():
+            raise ValueError(f"self-loop at node {int(e[e[:, 0] == e[:, 1], 0][0])}")
+        if len(np.unique(e[:, 0] * n + e[:, 1])) != len(e):
+            raise ValueError("duplicate edges")
+        data_nodes = _i32(np.atleast_1d(data_nodes))
+        class_nodes = _i32(np.atleast_1d(class_nodes))
+        if isinstance(kind, str):
+            k = np.full(n, KINDS[_check_activation(kind)], dtype=np.int32)
+            k[data_nodes] = KINDS["input"]
+            k[class_nodes] = KINDS["class"]
+        else:
+            k = _i32(kind)
+            if k.shape != (n,):
+                raise ValueError(f"kind must have one entry per node ({n}); got shape {k.shape}")
+
+        perm = np.lexsort((e[:, 0], e[:, 1]))  # by destination, then source
+        src, dst = _i32(e[perm, 0]), _i32(e[perm, 1])
+        indeg = _i32(np.bincount(dst, minlength=n))
+        outdeg = _i32(np.bincount(src, minlength=n))
+        in_start = _i32(np.concatenate([[0], np.cumsum(indeg)]))
+        out_start = _i32(np.concatenate([[0], np.cumsum(outdeg)]))
+        out_edges = _i32(np.argsort(src, kind="stable"))
+
+        is_data = np.zeros(n, bool)
+        is_data[data_nodes] = True
+        is_class = np.zeros(n, bool)
+        is_class[class_nodes] = True
+        no_in = np.flatnonzero((indeg == 0) & ~is_data)
+        if len(no_in):
+            raise ValueError(f"node {int(no_in[0])} is not a data node but has no inputs "
+                             f"({len(no_in)} such node(s)); every hidden and output node needs "
+                             "at least one in-edge")
+        no_out = np.flatnonzero((outdeg == 0) & ~is_class)
+        if len(no_out):
+            raise ValueError(f"node {int(no_out[0])} is not an output node but has no out-edges "
+                             f"({len(no_out)} such node(s)); its metric weight outdeg would be 0")
+        if (is_data & is_class).any():
+            raise ValueError("a node cannot be both a data node and a class node")
+
+        if order is None:
+            order = _topological(n, src, dst, out_start, out_edges, indeg, data_nodes)
+        order = _i32(order)
+        if sorted(order.tolist()) != list(range(n)):
+            raise ValueError("order must be a permutation of the nodes")
+        return cls(n, src, dst, _i32(perm), in_start, out_start, out_edges, indeg, outdeg, k,
+                   data_nodes, class_nodes, order)
+
+
+def _check_activation(name):
+    if name not in ("linear", "relu", "step", "zigmoid"):
+        raise ValueError(f"activation must be 'relu', 'step', 'zigmoid' or 'linear'; got {name!r}")
+    return name
+
+
+def _topological(n, src, dst, out_start, out_edges, indeg, data_nodes):
+    """Kahn's order (sources first, ties by node id); for a cyclic graph, the
+    breadth-first order from the data nodes, unreached nodes appended."""
+    remaining = indeg.astype(np.int64).copy()
+    ready = sorted(np.flatnonzero(remaining == 0).tolist())
+    out = []
+    import heapq
+    heapq.heapify(ready)
+    while ready:
+        i = heapq.heappop(ready)
+        out.append(i)
+        for e in out_edges[out_start[i]:out_start[i + 1]]:
+            j = int(dst[e])
+            remaining[j] -= 1
+            if remaining[j] == 0:
+                heapq.heappush(ready, j)
+    if len(out) == n:
+        return out
+    seen = np.zeros(n, bool)
+    out = []
+    queue = [int(d) for d in data_nodes]
+    seen[queue] = True
+    while queue:
+        i = queue.pop(0)
+        out.append(i)
+        for e in out_edges[out_start[i]:out_start[i + 1]]:
+            j = int(dst[e])
+            if not seen[j]:
+                seen[j] = True
+                queue.append(j)
+    out.extend(np.flatnonzero(~seen).tolist())
+    return out
+
+
+def layered(sizes, activation="relu"):
+    """Fully connected layered net; see :meth:`Graph.layered`."""
+    return Graph.layered(sizes, activation)
+
+
+def from_edges(n_nodes, edges, data_nodes, class_nodes, kind="relu", order=None):
+    """Graph from an explicit edge list; see :meth:`Graph.from_edges`."""
+    return Graph.from_edges(n_nodes, edges, data_nodes, class_nodes, kind, order)
