@@ -104,7 +104,7 @@ static void project_nodes(lwl_net_ws *ws, const double *xsum)
 {
     int K = ws->n_items, N = ws->n_nodes;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (K * N > 4096)
+#pragma omp parallel for schedule(static) num_threads(ws->n_threads) if (K * N > 4096)
 #endif
     for (int k = 0; k < K; k++) {
         long off = (long)k * N;
@@ -222,7 +222,7 @@ int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
         double err2 = biases(ws);
 
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(ws->n_threads)
 #endif
         for (int ib = 0; ib < nb; ib++) {
             double *p = blk + ib * per_block;

@@ -126,6 +126,8 @@ typedef struct {
     /* options */
     double omega, beta;
     int class_mode, ee;      /* ee: exemptions (EE, RELABEL) per batch                   */
+    int n_threads;           /* OpenMP threads over item blocks (1 = serial; ignored in a
+                                build without OpenMP); results do not depend on it          */
     double fpa;              /* false-positive allowance (FPA)                            */
     /* batch */
     int n_items;

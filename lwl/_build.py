@@ -3,8 +3,9 @@
 The declarations come from ``csrc/lwl.h`` itself, so the header and the bindings cannot drift.
 The default build is portable (``-O3``).  Set ``LWL_NATIVE=1`` when building to add
 ``-march=native`` (faster on the building machine, not portable to older CPUs).
-``LWL_OPENMP=0`` builds without OpenMP (e.g. a compiler without it); the network engine then
-runs on one core, with bit-identical results.
+OpenMP is compiled in when the compiler supports it (``LWL_OPENMP=0`` leaves it out). It is
+used only when an estimator is given ``n_jobs`` > 1; by default everything runs on one core,
+and results are bit-identical whatever the number of threads.
 """
 import os
 import re
@@ -24,16 +25,32 @@ def _cdef_from_header(path):
 
 
 def _openmp():
-    """OpenMP (items of the network engine in parallel) unless LWL_OPENMP=0.  Results do not
-    depend on the number of threads (csrc/engine.c sums in fixed item blocks)."""
-    return os.environ.get("LWL_OPENMP", "1") not in ("", "0")
+    """Whether to compile with OpenMP: unless LWL_OPENMP=0, if the C compiler accepts it."""
+    if os.environ.get("LWL_OPENMP", "1") in ("", "0"):
+        return False
+    import subprocess
+    import sysconfig
+    import tempfile
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "probe.c"
+        src.write_text("#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n")
+        try:
+            result = subprocess.run(cc + ["-fopenmp", str(src), "-o", str(Path(tmp) / "probe")],
+                                    capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return result.returncode == 0
+
+
+OPENMP = _openmp()
 
 
 def _compile_args():
     args = ["-O3", "-std=c99", "-fno-math-errno"]
     if os.environ.get("LWL_NATIVE", "0") not in ("", "0"):
         args.append("-march=native")
-    if _openmp():
+    if OPENMP:
         args.append("-fopenmp")
     return args
 
@@ -47,7 +64,7 @@ ffibuilder.set_source(
     include_dirs=[str(CSRC.relative_to(ROOT))],
     extra_compile_args=_compile_args(),
     libraries=["m"],
-    extra_link_args=["-fopenmp"] if _openmp() else [],
+    extra_link_args=["-fopenmp"] if OPENMP else [],
 )
 
 if __name__ == "__main__":

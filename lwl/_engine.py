@@ -58,11 +58,12 @@ class Engine:
     omega, upsilon, beta, delta : float  (SPEC §4)
     class_mode : 'plain' | 'ee' | 'relabel' | 'fpa'
     ee : int  exemptions per batch ('ee', 'relabel');  fpa : float  ('fpa')
+    n_jobs : int  OpenMP threads over blocks of items (1, the default, is serial)
     rng : numpy Generator for the initial weights
     """
 
     def __init__(self, graph, batch_size, *, omega=2.0, upsilon=1.0, beta=1.0, delta=0.1,
-                 class_mode="plain", ee=0, fpa=0.0, rng=None):
+                 class_mode="plain", ee=0, fpa=0.0, n_jobs=1, rng=None):
         if not isinstance(graph, Graph):
             raise TypeError("graph must be an lwl.graph.Graph")
         if class_mode not in CLASS_MODES:
@@ -103,6 +104,7 @@ class Engine:
         ws.delta, ws.g2 = ptr(self.delta), ptr(self.g2)
         ws.omega, ws.beta = self.omega, self.beta
         ws.class_mode, ws.ee, ws.fpa = CLASS_MODES[class_mode], int(ee), float(fpa)
+        ws.n_threads = max(1, int(n_jobs))
         ws.n_items = K
         ws.clamp, ws.label = ptr(self.clamp), ipt(self.label)
         for name in ("x", "w", "y", "b", "xa", "ya", "ba", "wa", "bb", "mult", "class_dist"):
