@@ -212,12 +212,13 @@ def train_epoch(engine, X, labels, max_iter, tol, rng, batch_size=None):
     ``iters`` (per batch), ``err_first``, ``err_last`` (RRR_err at the first and last
     iteration of each batch), ``batch_err`` (error of each batch under the parameters just
     found, exempted items not counted), ``gwms`` (work) and ``exempt`` (indices into X of
-    the items exempted in each batch's last iteration)."""
+    the items exempted in each batch's last iteration) and ``relabeled`` ((index into X,
+    class) of the items given a class other than their label, in relabel mode)."""
     K = engine.K if batch_size is None else batch_size
     perm = rng.permutation(len(X))
     E = engine.graph.n_edges
     out = {"iters": [], "err_first": [], "err_last": [], "batch_err": [], "gwms": 0.0,
-           "exempt": []}
+           "exempt": [], "relabeled": []}
     for lo in range(0, len(X), K):
         idx = perm[lo:lo + K]
         engine.start_batch(X[idx], labels[idx])
@@ -232,4 +233,7 @@ def train_epoch(engine, X, labels, max_iter, tol, rng, batch_size=None):
         out["batch_err"].append(float(np.mean(pred[keep] != labels[idx][keep])) if keep.any() else 0.0)
         out["gwms"] += 1e-9 * len(errs) * len(idx) * E
         out["exempt"].extend(idx[ex].tolist())
+        assigned = engine.assigned[:len(idx)]
+        moved = (assigned >= 0) & (assigned != labels[idx])
+        out["relabeled"].extend(zip(idx[moved].tolist(), assigned[moved].tolist()))
     return out
