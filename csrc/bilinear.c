@@ -64,10 +64,10 @@ static void k_of_e(double e, double A, double B, double T, double c, double *k, 
  * warm start when it lies on the root's side, bracketed by 0 or 1 according to the sign of
  * k(e0).  Interleaving independent problems lets the processor overlap their divisions and
  * square roots, which dominate the cost when each is solved in turn. */
-void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, double c,
+void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, const double *c,
                         const double *u0, double *e, double *sgn)
 {
-    double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK];
+    double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
     double ea[LWL_ROOT_BLOCK], eb[LWL_ROOT_BLOCK], k[LWL_ROOT_BLOCK], dk[LWL_ROOT_BLOCK];
     int active[LWL_ROOT_BLOCK], n_active = 0;
 
@@ -78,13 +78,14 @@ void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T
         a[p] = flip ? B[p] : A[p];
         b[p] = flip ? A[p] : B[p];
         t[p] = flip ? -T[p] : T[p];
-        if (b[p] == 0.0 && 0.25 * a[p] - t[p] - c >= 0.0) {
+        cc[p] = c[p];
+        if (b[p] == 0.0 && 0.25 * a[p] - t[p] - cc[p] >= 0.0) {
             e[p] = 0.0; /* degenerate */
             continue;
         }
         double uf0 = sgn[p] * u0[p];
         ea[p] = (uf0 <= 0.0 && uf0 > -1.0) ? 1.0 + uf0 : 1.0;
-        k_of_e(ea[p], a[p], b[p], t[p], c, &k[p], &dk[p]);
+        k_of_e(ea[p], a[p], b[p], t[p], cc[p], &k[p], &dk[p]);
         eb[p] = k[p] > 0.0 ? 0.0 : 1.0; /* bracketing bound: k(0+) < 0 <= k(1) */
         e[p] = ea[p];
         if (k[p] != 0.0)
@@ -105,7 +106,7 @@ void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T
             if (!inside)
                 en = 0.5 * (ea[p] + eb[p]);
             double kn, dkn;
-            k_of_e(en, a[p], b[p], t[p], c, &kn, &dkn);
+            k_of_e(en, a[p], b[p], t[p], cc[p], &kn, &dkn);
             if ((kn > 0.0) != (k[p] > 0.0))
                 eb[p] = ea[p];
             ea[p] = e[p] = en;
@@ -172,9 +173,9 @@ double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, 
 double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
                                  double inv_g2, double u0)
 {
-    double A, B, T = omega * *y, e, sgn;
+    double A, B, T = omega * *y, c = omega * omega * inv_g2, e, sgn;
     lwl_bilinear_sums(n, x, w, &A, &B);
-    lwl_bilinear_roots(1, &A, &B, &T, omega * omega * inv_g2, &u0, &e, &sgn);
+    lwl_bilinear_roots(1, &A, &B, &T, &c, &u0, &e, &sgn);
     return lwl_bilinear_apply(n, x, w, y, omega, inv_g2, e, sgn);
 }
 

@@ -34,17 +34,27 @@ static int max_indeg(const lwl_net_ws *ws)
  * does not depend on how many threads (OpenMP, when compiled with it) share the blocks. */
 #define ITEM_BLOCK 32
 
+/* Edges staged at once by edge_block (a few tens of kB of scratch, cache resident). */
+#define GROUP_EDGES 1024
+
 static int n_blocks(int n_items)
 {
     return (n_items + ITEM_BLOCK - 1) / ITEM_BLOCK;
 }
 
+/* Edge values staged per group of nodes in edge_block: at least the largest in-degree. */
+static long group_capacity(const lwl_net_ws *ws)
+{
+    int mi = max_indeg(ws);
+    return mi > GROUP_EDGES ? mi : GROUP_EDGES;
+}
+
 long lwl_net_scratch_size(const lwl_net_ws *ws)
 {
-    /* wsum[E] + xsum[K][N] + sel[2K] + per block: wsum[E], err, xg, xr, wr [max indeg] */
+    /* wsum[E] + xsum[K][N] + sel[2K] + per block: wsum[E], err, xg, xr, wr [group_capacity] */
     long nb = n_blocks(ws->n_items);
     return (long)ws->n_edges + (long)ws->n_items * ws->n_nodes + 2L * ws->n_items
-           + nb * ((long)ws->n_edges + 1 + 3L * max_indeg(ws));
+           + nb * ((long)ws->n_edges + 1 + 3L * group_capacity(ws));
 }
 
 /* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added
@@ -151,15 +161,22 @@ static double biases(lwl_net_ws *ws)
 
 /* Edge pass over the items k0 .. k1-1 of one block: reflect, bilinear projection, update
  * x, w, y; accumulate the out-edge sums of x (xsum, rows of these items) and the block's
- * item sum of w (wblk).  Returns the block's share of the squared error. */
+ * item sum of w (wblk).  For each item, consecutive nodes (whose in-edges are adjacent in
+ * memory) are taken in groups: reflected together, their roots found in lockstep
+ * (lwl_bilinear_roots), then projected and updated.  xg, xr, wr: [group_capacity].
+ * Returns the block's share of the squared error. */
 static double edge_block(lwl_net_ws *ws, int k0, int k1, double *restrict xsum,
                          double *restrict wblk, double *restrict xg, double *restrict xr,
                          double *restrict wr)
 {
     int N = ws->n_nodes, E = ws->n_edges;
+    long cap = group_capacity(ws);
     const int *restrict src = ws->src;
+    const int *restrict in_start = ws->in_start;
     const double *restrict wa = ws->wa;
     double beta = ws->beta, omega = ws->omega, err2 = 0.0;
+    double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], T[LWL_ROOT_BLOCK], c[LWL_ROOT_BLOCK];
+    double yr[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK], sgn[LWL_ROOT_BLOCK];
     memset(wblk, 0, sizeof(double) * E);
     for (int k = k0; k < k1; k++) {
         long off = (long)k * N;
@@ -168,36 +185,60 @@ static double edge_block(lwl_net_ws *ws, int k0, int k1, double *restrict xsum,
         double *restrict wk = ws->w + (long)k * E;
         double *restrict xs = xsum + off;
         memset(xs, 0, sizeof(double) * N);
-        for (int n = 0; n < N; n++) {
-            int lo = ws->in_start[n], m = ws->in_start[n + 1] - lo;
-            if (m == 0)
-                continue;
-            const int *restrict sn = src + lo;
-            double *restrict xe = xk + lo, *restrict we = wk + lo;
-            const double *restrict wae = wa + lo;
-            for (int t = 0; t < m; t++) {
-                double v = xak[sn[t]];
-                xg[t] = v;
-                xr[t] = 2.0 * v - xe[t];
-                wr[t] = 2.0 * wae[t] - we[t];
+        int n0 = 0;
+        while (n0 < N) {
+            /* Group [n0, n1): at most LWL_ROOT_BLOCK nodes and cap staged edges. */
+            int n1 = n0, g = 0;
+            while (n1 < N && g < LWL_ROOT_BLOCK && in_start[n1 + 1] - in_start[n0] <= cap) {
+                if (in_start[n1 + 1] > in_start[n1])
+                    g++;
+                n1++;
             }
-            double g2 = ws->g2[n], ya = ws->ya[off + n];
-            double yr = 2.0 * ya - ws->y[off + n];
-            ws->mult[off + n] = lwl_bilinear_project_from(m, xr, wr, &yr, omega, 1.0 / g2,
-                                                          ws->mult[off + n]);
-            double dy = yr - ya;
-            err2 += g2 * dy * dy;
-            ws->y[off + n] += beta * dy;
-            double *restrict wb = wblk + lo;
-            for (int t = 0; t < m; t++) {
-                double dx = xr[t] - xg[t], dw = wr[t] - wae[t];
-                err2 += dx * dx + dw * dw;
-                double xn = xe[t] + beta * dx, wn = we[t] + beta * dw;
-                xe[t] = xn;
-                we[t] = wn;
-                xs[sn[t]] += xn;
-                wb[t] += wn;
+            int lo0 = in_start[n0];
+            int p = 0;
+            for (int n = n0; n < n1; n++) {
+                int lo = in_start[n], m = in_start[n + 1] - lo;
+                if (m == 0)
+                    continue;
+                for (int t = lo; t < lo + m; t++) {
+                    double v = xak[src[t]];
+                    xg[t - lo0] = v;
+                    xr[t - lo0] = 2.0 * v - xk[t];
+                    wr[t - lo0] = 2.0 * wa[t] - wk[t];
+                }
+                lwl_bilinear_sums(m, xr + (lo - lo0), wr + (lo - lo0), A + p, B + p);
+                yr[p] = 2.0 * ws->ya[off + n] - ws->y[off + n];
+                T[p] = omega * yr[p];
+                c[p] = omega * omega / ws->g2[n];
+                e[p] = ws->mult[off + n]; /* warm start in, root out */
+                p++;
             }
+            lwl_bilinear_roots(p, A, B, T, c, e, e, sgn);
+            p = 0;
+            for (int n = n0; n < n1; n++) {
+                int lo = in_start[n], m = in_start[n + 1] - lo;
+                if (m == 0)
+                    continue;
+                double g2 = ws->g2[n];
+                double *restrict xb = xr + (lo - lo0), *restrict wb = wr + (lo - lo0);
+                ws->mult[off + n] = lwl_bilinear_apply(m, xb, wb, yr + p, omega, 1.0 / g2,
+                                                       e[p], sgn[p]);
+                double dy = yr[p] - ws->ya[off + n];
+                err2 += g2 * dy * dy;
+                ws->y[off + n] += beta * dy;
+                const double *restrict xa_e = xg + (lo - lo0);
+                for (int t = 0; t < m; t++) {
+                    double dx = xb[t] - xa_e[t], dw = wb[t] - wa[lo + t];
+                    err2 += dx * dx + dw * dw;
+                    double xn = xk[lo + t] + beta * dx, wn = wk[lo + t] + beta * dw;
+                    xk[lo + t] = xn;
+                    wk[lo + t] = wn;
+                    xs[src[lo + t]] += xn;
+                    wblk[lo + t] += wn;
+                }
+                p++;
+            }
+            n0 = n1;
         }
     }
     return err2;
@@ -206,8 +247,8 @@ static double edge_block(lwl_net_ws *ws, int k0, int k1, double *restrict xsum,
 int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
-    int mi = max_indeg(ws), nb = n_blocks(K);
-    long per_block = (long)E + 1 + 3L * mi;
+    int nb = n_blocks(K);
+    long pm = group_capacity(ws), per_block = (long)E + 1 + 3L * pm;
     double *restrict wsum = ws->scratch;              /* [E]       */
     double *restrict xsum = wsum + E;                 /* [K][N]    */
     double *restrict sel = xsum + (long)K * N;        /* [2K]      class-step selection      */
@@ -227,7 +268,7 @@ int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
         for (int ib = 0; ib < nb; ib++) {
             double *p = blk + ib * per_block;
             int k0 = ib * ITEM_BLOCK, k1 = k0 + ITEM_BLOCK < K ? k0 + ITEM_BLOCK : K;
-            p[E] = edge_block(ws, k0, k1, xsum, p, p + E + 1, p + E + 1 + mi, p + E + 1 + 2 * mi);
+            p[E] = edge_block(ws, k0, k1, xsum, p, p + E + 1, p + E + 1 + pm, p + E + 1 + 2 * pm);
         }
         memset(wsum, 0, sizeof(double) * E);
         for (int ib = 0; ib < nb; ib++) {

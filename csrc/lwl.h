@@ -27,12 +27,12 @@ double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double 
 
 /* The projection in three steps, for loops that solve many problems at once:
  * sums A = |x + w|^2 / 4, B = |x - w|^2 / 4; the roots of up to LWL_ROOT_BLOCK problems in
- * lockstep (T = omega y, c = omega^2 / g2, u0 warm starts; out: e in (0, 1] and sgn, the root
+ * lockstep (T = omega y, c = omega^2 / g2 per problem, u0 warm starts (may be e); out: e in (0, 1] and sgn, the root
  * being u = sgn (e - 1), or e = 0 in the degenerate case); then the update of x, w, y,
  * returning u.  lwl_bilinear_project_from is exactly these three with m = 1. */
 #define LWL_ROOT_BLOCK 64
 void lwl_bilinear_sums(int n, const double *x, const double *w, double *A, double *B);
-void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, double c,
+void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, const double *c,
                         const double *u0, double *e, double *sgn);
 double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, double inv_g2,
                           double e, double sgn);

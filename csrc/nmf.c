@@ -84,6 +84,7 @@ int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
     double *restrict xr = wsum + D * C;    /* [LWL_ROOT_BLOCK][C] reflected x, then P_B of it */
     double *restrict wr = xr + LWL_ROOT_BLOCK * C;
     double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK], sgn[LWL_ROOT_BLOCK];
+    static const double no_y_metric[LWL_ROOT_BLOCK]; /* c = 0: y fixed by the data */
     double norm_err = 1.0 / ((double)K * D * C);
 
     consensus_sums(ws, xsum, wsum);
@@ -113,7 +114,7 @@ int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
                     }
                     lwl_bilinear_sums(C, xb, wb, A + p, B + p);
                 }
-                lwl_bilinear_roots(m, A, B, y + j0, 0.0, mult + j0, e, sgn);
+                lwl_bilinear_roots(m, A, B, y + j0, no_y_metric, mult + j0, e, sgn);
                 for (int p = 0; p < m; p++) {
                     int j = j0 + p;
                     double *restrict x = ws->x + ((long)k * D + j) * C;
