@@ -2,6 +2,7 @@
 per-epoch table as it runs, save the result.
 
     lwl nmf --data ledm:6 --components 5 --omega 0.6 --beta 0.3
+    lwl classify --data majority:2 --hidden 26 --epochs 20
 """
 import argparse
 import sys
@@ -47,6 +48,58 @@ def _cmd_nmf(args):
     return 0
 
 
+def _classify_data(spec, seed, test_spec):
+    """(X, y, X_test, y_test) from ``majority:DEPTH``, ``mnist[:DIR]`` or an original-format file."""
+    from . import datasets
+    name, _, arg = spec.partition(":")
+    if name == "majority":
+        X, y, X_test, y_test, _ = datasets.majority_circuit(int(arg or 2), random_state=seed)
+        return X, y, X_test, y_test
+    if name == "mnist":
+        X, y = datasets.load_mnist(arg or None, subset="train")
+        X_test, y_test = datasets.load_mnist(arg or None, subset="test") if test_spec is None \
+            else (None, None)
+    else:
+        from .io import read_data_file
+        X, y = read_data_file(spec)
+        X_test = y_test = None
+    if test_spec is not None:
+        from .io import read_data_file
+        X_test, y_test = read_data_file(test_spec)
+    return X, y, X_test, y_test
+
+
+def _cmd_classify(args):
+    import pickle
+
+    from .classifier import RRRClassifier
+    X, y, X_test, y_test = _classify_data(args.data, args.seed, args.test)
+    hidden = tuple(int(h) for h in args.hidden.split(",") if h)
+    model = RRRClassifier(hidden_layer_sizes=hidden, activation=args.activation, margin=args.margin,
+                          omega=args.omega, upsilon=args.upsilon, beta=args.beta,
+                          batch_size=args.batch_size, rrr_iter=args.rrr_iter, tol=args.tol,
+                          epochs=args.epochs, exempt=args.exempt, relabel=args.relabel,
+                          n_jobs=args.jobs, random_state=args.seed, verbose=1)
+    sizes = "-".join(str(s) for s in (X.shape[1], *hidden, len(np.unique(y))))
+    print(f"RRR classifier {sizes} on {args.data}: {len(X)} training items"
+          + (f", {len(X_test)} test items" if X_test is not None else ""), flush=True)
+    model.fit(X, y, eval_set=None if X_test is None else (X_test, y_test))
+    print(f"{'interrupted: ' if model.interrupted_ else ''}{model.n_iter_} iterations, "
+          f"{model.gwms_:.4g} GWMs, {model.history_['seconds'][-1]:.1f} s; "
+          f"train_err {1 - model.score(X, y):.4f}"
+          + (f", test_err {1 - model.score(X_test, y_test):.4f}" if X_test is not None else ""))
+    with open(args.out, "wb") as fh:
+        pickle.dump(model, fh)
+    print(f"saved the model to {args.out} (pickle; lwl needed to load it)")
+    return 0
+
+
+def _count_or_fraction(text):
+    """'5' -> 5 items, '0.005' -> a fraction of the batch."""
+    v = float(text)
+    return int(v) if v == int(v) else v
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="lwl", description="Learning without loss: "
                                      "train by RRR constraint satisfaction, no loss, no gradients.")
@@ -69,6 +122,30 @@ def build_parser():
     p.add_argument("--verbose", "-v", type=int, default=2,
                    help="0 quiet, 1 per-epoch table, 2 also progress within a batch")
     p.set_defaults(run=_cmd_nmf)
+
+    p = sub.add_parser("classify", help="layered classifier (RRRclass, RRRclass_x)",
+                       description="Train a layered ReLU classifier by RRR (paper section 5).")
+    p.add_argument("--data", default="majority:2",
+                   help="majority:DEPTH (section 5.5.1), mnist[:PATH] (original text format, IDX "
+                        "or the OpenML cache), or a data file in the original format")
+    p.add_argument("--test", default=None, help="test file in the original format (optional)")
+    p.add_argument("--hidden", default="26", help="hidden layer sizes, comma separated")
+    p.add_argument("--activation", default="relu", choices=["relu", "step"])
+    p.add_argument("--margin", type=float, default=0.1, help="class margin Delta")
+    p.add_argument("--omega", type=float, default=2.0)
+    p.add_argument("--upsilon", type=float, default=1.0)
+    p.add_argument("--beta", type=float, default=1.0)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--rrr-iter", type=int, default=100, help="RRR iterations per batch")
+    p.add_argument("--tol", type=float, default=1e-9)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--exempt", type=_count_or_fraction, default=0,
+                   help="eccentric exemptions per batch (an integer) or a fraction (< 1)")
+    p.add_argument("--relabel", action="store_true", help="relabel instead of exempting")
+    p.add_argument("--jobs", type=int, default=None, help="threads (default 1)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--out", default="lwl-classifier.pkl")
+    p.set_defaults(run=_cmd_classify)
     return parser
 
 
