@@ -78,9 +78,17 @@ def _encode_labels(y, n_samples, estimator):
     return classes, codes.ravel()
 
 
-def _decision(classes, F):
-    """sklearn convention: (n,) score of classes[1] for two classes, else the (n, Q) outputs."""
-    return F[:, 1] - F[:, 0] if classes.shape[0] == 2 else F
+class _OneHotOutputs:
+    """decision_function and predict of a classifier whose ``_forward`` gives one output per
+    class (trained on one-hot targets)."""
+
+    def decision_function(self, X):
+        """Network outputs (n, Q); for two classes, output 1 minus output 0 (n,) as sklearn."""
+        F = self._forward(X)
+        return F[:, 1] - F[:, 0] if self.classes_.shape[0] == 2 else F
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self._forward(X), axis=1)]
 
 
 def _solve_spd(G, B, alpha, what):
@@ -258,7 +266,7 @@ class _AnalyticReLU(BaseEstimator):
         return np.where(Z > 0, Z, self.leak * Z) @ self.coefs_[1] + self.intercepts_[1]
 
 
-class AnalyticReLUClassifier(ClassifierMixin, _AnalyticReLU):
+class AnalyticReLUClassifier(_OneHotOutputs, ClassifierMixin, _AnalyticReLU):
     """Two-layer leaky-ReLU classifier trained by analytic alternating least squares (Barbu 2023).
 
     Fits one-hot targets with the square loss; the predicted class is the largest output.
@@ -289,14 +297,6 @@ class AnalyticReLUClassifier(ClassifierMixin, _AnalyticReLU):
         self.classes_, codes = _encode_labels(y, X.shape[0], type(self).__name__)
         return self._fit(X, np.eye(self.classes_.shape[0])[codes])
 
-    def decision_function(self, X):
-        """Network outputs (n, Q); for two classes, output 1 minus output 0 (n,)."""
-        F = self._forward(X)
-        return _decision(self.classes_, F)
-
-    def predict(self, X):
-        F = self._forward(X)
-        return self.classes_[np.argmax(F, axis=1)]
 
 
 class AnalyticReLURegressor(RegressorMixin, _AnalyticReLU):

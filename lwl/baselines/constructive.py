@@ -31,10 +31,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_n_features, check_random_state, check_scalar
-from .analytic import _check_X, _decision, _encode_labels
+from .analytic import _check_X, _encode_labels, _OneHotOutputs
 
 
-class ConstructiveReLUClassifier(ClassifierMixin, BaseEstimator):
+class ConstructiveReLUClassifier(_OneHotOutputs, ClassifierMixin, BaseEstimator):
     """One-hidden-layer ReLU classifier built from the class means (Chen & Muñoz Ewald 2023).
 
     Parameters
@@ -112,11 +112,3 @@ class ConstructiveReLUClassifier(ClassifierMixin, BaseEstimator):
         H = np.maximum(X @ self.coefs_[0] + self.intercepts_[0], 0.0)
         return H @ self.coefs_[1] + self.intercepts_[1]
 
-    def decision_function(self, X):
-        """Network outputs (n, Q); for two classes, output 1 minus output 0 (n,)."""
-        F = self._forward(X)
-        return _decision(self.classes_, F)
-
-    def predict(self, X):
-        F = self._forward(X)
-        return self.classes_[np.argmax(F, axis=1)]
