@@ -228,7 +228,6 @@ def test_deterministic():
 
 def test_ee_exempts_largest_class_distances():
     eng, X, labels = _perturbed_engine(sizes=(3, 4, 3), K=8, seed=9, class_mode="ee", ee=2)
-    s = eng.state()
     eng.run(1, 0.0, [])
     g = eng.graph
     ex = np.flatnonzero(eng.exempt[:8])
