@@ -43,18 +43,27 @@ static int n_blocks(int n_items)
 }
 
 /* Edge values staged per group of nodes in edge_block: at least the largest in-degree. */
+static long capacity_for(int max_indegree)
+{
+    return max_indegree > GROUP_EDGES ? max_indegree : GROUP_EDGES;
+}
+
 static long group_capacity(const lwl_net_ws *ws)
 {
-    int mi = max_indeg(ws);
-    return mi > GROUP_EDGES ? mi : GROUP_EDGES;
+    return capacity_for(max_indeg(ws));
+}
+
+long lwl_net_scratch_doubles(int n_items, int n_nodes, int n_edges, int max_indegree)
+{
+    /* wsum[E] + xsum[K][N] + sel[2K] + per block: wsum[E], err, xg, xr, wr [group capacity] */
+    long nb = n_blocks(n_items);
+    return (long)n_edges + (long)n_items * n_nodes + 2L * n_items
+           + nb * ((long)n_edges + 1 + 3L * capacity_for(max_indegree));
 }
 
 long lwl_net_scratch_size(const lwl_net_ws *ws)
 {
-    /* wsum[E] + xsum[K][N] + sel[2K] + per block: wsum[E], err, xg, xr, wr [group_capacity] */
-    long nb = n_blocks(ws->n_items);
-    return (long)ws->n_edges + (long)ws->n_items * ws->n_nodes + 2L * ws->n_items
-           + nb * ((long)ws->n_edges + 1 + 3L * group_capacity(ws));
+    return lwl_net_scratch_doubles(ws->n_items, ws->n_nodes, ws->n_edges, max_indeg(ws));
 }
 
 /* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added

@@ -156,6 +156,8 @@ typedef struct {
 
 /* Doubles of scratch the workspace needs (graph and n_items set). */
 long lwl_net_scratch_size(const lwl_net_ws *ws);
+/* The same from the sizes alone, so a caller can check memory before building anything. */
+long lwl_net_scratch_doubles(int n_items, int n_nodes, int n_edges, int max_indegree);
 
 /* Run up to max_iter RRR iterations; err_out[t] = RRR_err of iteration t (eq 42):
  * sqrt(sum over k of (sum_e |x_A - x_B|^2 + |w_A - w_B|^2 + sum_n g2 ((y_A - y_B)^2 +

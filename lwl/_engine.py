@@ -44,8 +44,8 @@ def init_weights(graph, omega, rng):
 def memory_bytes(graph, batch_size):
     """Bytes of the state of one batch (x, w dominate: 16 |K| |E|), scratch included."""
     K, N, E = batch_size, graph.n_nodes, graph.n_edges
-    blocks = -(-K // 32) * (E + 1 + 3 * max(1024, int(graph.indeg.max())))  # csrc/engine.c
-    return 8 * (2 * K * E + 8 * K * N + 4 * E + 4 * K + blocks) + 4 * 3 * K
+    scratch = lib.lwl_net_scratch_doubles(K, N, E, int(graph.indeg.max()))
+    return 8 * (2 * K * E + 7 * K * N + 3 * E + 2 * K + scratch) + 4 * 3 * K
 
 
 class Engine:

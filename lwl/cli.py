@@ -55,17 +55,17 @@ def _classify_data(spec, seed, test_spec):
     if name == "majority":
         X, y, X_test, y_test, _ = datasets.majority_circuit(int(arg or 2), random_state=seed)
         return X, y, X_test, y_test
+    from .io import read_data_file
+    if test_spec is not None:
+        X_test, y_test = read_data_file(test_spec)
+    elif name == "mnist":
+        X_test, y_test = datasets.load_mnist(arg or None, subset="test")
+    else:
+        X_test = y_test = None
     if name == "mnist":
         X, y = datasets.load_mnist(arg or None, subset="train")
-        X_test, y_test = datasets.load_mnist(arg or None, subset="test") if test_spec is None \
-            else (None, None)
     else:
-        from .io import read_data_file
         X, y = read_data_file(spec)
-        X_test = y_test = None
-    if test_spec is not None:
-        from .io import read_data_file
-        X_test, y_test = read_data_file(test_spec)
     return X, y, X_test, y_test
 
 
