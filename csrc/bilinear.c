@@ -27,96 +27,15 @@
  */
 #include <math.h>
 #include "lwl.h"
+#include "roots.h"
 
-#define MAX_ROOT_STEPS 100
-#define NEWTON_STOP 1e-10
-
-/* The root is sought as the zero of
- *     k(e) = e - sqrt(B / D(e)),   D(e) = A / (2 - e)^2 - T + c (e - 1),
- * which has the same zero as h0 in e (h0 = D - B / e^2) and is increasing, but nearly linear
- * where the pole term dominates, so Newton needs few steps.  k = -inf where D <= 0 (the
- * root lies to the right).  With B = 0 the zero of D itself is sought. */
-static void k_of_e(double e, double A, double B, double T, double c, double *k, double *dk)
-{
-    double a = 1.0 / (2.0 - e);
-    double D = A * a * a - T + c * (e - 1.0);
-    double dD = 2.0 * A * a * a * a + c;
-    if (B == 0.0) {
-        *k = D;
-        *dk = dD;
-    } else if (D <= 0.0) {
-        *k = -HUGE_VAL;
-        *dk = 1.0;
-    } else {
-        double inv_d = 1.0 / D;
-        double s = sqrt(B * inv_d);
-        *k = e - s;
-        *dk = 1.0 + 0.5 * s * dD * inv_d;
-    }
-}
-
-/* Lockstep root search for m independent problems (m <= LWL_ROOT_BLOCK).
- *
- * Each problem is given unflipped (A, B, T = omega y) and a warm start u0; on return
- * e[t] in (0, 1] and sgn[t] = +-1 give the root u = sgn (e - 1), and e[t] = 0 flags the
- * degenerate case (x = sgn w with no root inside, u = -sgn).  Problems advance one
- * safeguarded Newton / bisection step per pass (appendix B), from e0 = 1 (u = 0) or the
- * warm start when it lies on the root's side, bracketed by 0 or 1 according to the sign of
- * k(e0).  Interleaving independent problems lets the processor overlap their divisions and
- * square roots, which dominate the cost when each is solved in turn. */
+/* Lockstep root search for m independent problems (m <= LWL_ROOT_BLOCK); see roots.h.
+ * Interleaving independent problems lets the processor overlap their divisions and square
+ * roots, which dominate the cost when each is solved in turn. */
 void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, const double *c,
                         const double *u0, double *e, double *sgn)
 {
-    double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
-    double ea[LWL_ROOT_BLOCK], eb[LWL_ROOT_BLOCK], k[LWL_ROOT_BLOCK], dk[LWL_ROOT_BLOCK];
-    int active[LWL_ROOT_BLOCK], n_active = 0;
-
-    for (int p = 0; p < m; p++) {
-        /* Flip w -> -w when the root lies in (0, 1): then sgn = -1. */
-        int flip = A[p] - B[p] - T[p] < 0.0;
-        sgn[p] = flip ? -1.0 : 1.0;
-        a[p] = flip ? B[p] : A[p];
-        b[p] = flip ? A[p] : B[p];
-        t[p] = flip ? -T[p] : T[p];
-        cc[p] = c[p];
-        if (b[p] == 0.0 && 0.25 * a[p] - t[p] - cc[p] >= 0.0) {
-            e[p] = 0.0; /* degenerate */
-            continue;
-        }
-        double uf0 = sgn[p] * u0[p];
-        ea[p] = (uf0 <= 0.0 && uf0 > -1.0) ? 1.0 + uf0 : 1.0;
-        k_of_e(ea[p], a[p], b[p], t[p], cc[p], &k[p], &dk[p]);
-        eb[p] = k[p] > 0.0 ? 0.0 : 1.0; /* bracketing bound: k(0+) < 0 <= k(1) */
-        e[p] = ea[p];
-        if (k[p] != 0.0)
-            active[n_active++] = p;
-    }
-
-    for (int step = 0; step < MAX_ROOT_STEPS && n_active > 0; step++) {
-        int still = 0;
-        for (int q = 0; q < n_active; q++) {
-            int p = active[q];
-            double lo = ea[p] < eb[p] ? ea[p] : eb[p], hi = ea[p] < eb[p] ? eb[p] : ea[p];
-            double en = ea[p] - k[p] / dk[p];
-            int inside = en > lo && en < hi;
-            if (inside && fabs(en - ea[p]) <= NEWTON_STOP * ea[p]) {
-                e[p] = en; /* next step would be below rounding: quadratic convergence */
-                continue;
-            }
-            if (!inside)
-                en = 0.5 * (ea[p] + eb[p]);
-            double kn, dkn;
-            k_of_e(en, a[p], b[p], t[p], cc[p], &kn, &dkn);
-            if ((kn > 0.0) != (k[p] > 0.0))
-                eb[p] = ea[p];
-            ea[p] = e[p] = en;
-            k[p] = kn;
-            dk[p] = dkn;
-            if (kn != 0.0 && fabs(en - eb[p]) > 1e-15 * en)
-                active[still++] = p;
-        }
-        n_active = still;
-    }
+    lwl_roots_lockstep(m, A, B, T, c, u0, e, sgn);
 }
 
 void lwl_bilinear_sums(int n, const double *x, const double *w, double *A, double *B)

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 #include "lwl.h"
+#include "roots.h"
 
 /* Features (eq 14b,c): mean over items, clamp at 0, rescale each feature to norm omega.
  * A feature whose consensus is all <= 0 becomes omega on its largest entry.
@@ -75,7 +76,7 @@ int lwl_nmf_scratch_size(int n_items, int n_data, int n_code)
     return n_items * n_code + n_data * n_code + 2 * LWL_ROOT_BLOCK * n_code;
 }
 
-int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
+LWL_HOT int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
     double beta = ws->beta;
@@ -114,7 +115,7 @@ int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
                     }
                     lwl_bilinear_sums(C, xb, wb, A + p, B + p);
                 }
-                lwl_bilinear_roots(m, A, B, y + j0, no_y_metric, mult + j0, e, sgn);
+                lwl_roots_lockstep(m, A, B, y + j0, no_y_metric, mult + j0, e, sgn);
                 for (int p = 0; p < m; p++) {
                     int j = j0 + p;
                     double *restrict x = ws->x + ((long)k * D + j) * C;

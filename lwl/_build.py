@@ -47,7 +47,7 @@ OPENMP = _openmp()
 
 
 def _compile_args():
-    args = ["-O3", "-std=c99", "-fno-math-errno", "-fvisibility=hidden", "-fno-semantic-interposition"]
+    args = ["-O3", "-std=c99", "-fno-math-errno", "-fno-trapping-math", "-fvisibility=hidden", "-fno-semantic-interposition"]
     if os.environ.get("LWL_NATIVE", "0") not in ("", "0"):
         args.append("-march=native")
     if OPENMP:

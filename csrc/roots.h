@@ -1,0 +1,126 @@
+/*
+ * roots.h -- private to the C core: the root search of the bilinear projection for many
+ * independent problems at once, written so that the compiler vectorises it across problems.
+ *
+ * Included by bilinear.c, nmf.c and engine.c; everything here is inlined into (and so
+ * compiled for the instruction set of) each hot loop that uses it.
+ *
+ * LWL_HOT marks the functions that hold the hot loops.  On x86-64 with GCC they are built
+ * in three versions (AVX-512, AVX2 + FMA, baseline) and the loader picks the one the CPU
+ * runs (GCC target_clones), so the default build stays portable and still uses the vector
+ * units.  The versions give the same results: the C is compiled with -std=c99, which turns
+ * off floating-point contraction, so no version fuses multiply-adds.
+ */
+#ifndef LWL_ROOTS_H
+#define LWL_ROOTS_H
+
+#include <math.h>
+#include "lwl.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && __GNUC__ >= 9 && !defined(LWL_NO_CLONES)
+#define LWL_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define LWL_HOT
+#endif
+
+/* Inlined into every caller, so that each version of a hot loop gets its own vector code. */
+#if defined(__GNUC__)
+#define LWL_INLINE static inline __attribute__((always_inline))
+#else
+#define LWL_INLINE static inline
+#endif
+
+#define LWL_MAX_ROOT_STEPS 100
+#define LWL_NEWTON_STOP 1e-10
+
+/* k(e) = e - sqrt(B / D(e)),  D(e) = A / (2 - e)^2 - T + c (e - 1), and its derivative,
+ * without branches: k = -inf where D <= 0 (the root lies to the right), k = D when B = 0
+ * (then the zero of D is sought).  See bilinear.c for why k rather than h0. */
+LWL_INLINE void lwl_k_of_e(double e, double A, double B, double T, double c, double *k,
+                              double *dk)
+{
+    double a = 1.0 / (2.0 - e);
+    double D = A * a * a - T + c * (e - 1.0);
+    double dD = 2.0 * A * a * a * a + c;
+    double inv_d = 1.0 / D;
+    double r = B * inv_d;
+    double s = sqrt(r > 0.0 ? r : 0.0);
+    double kv = e - s, dkv = 1.0 + 0.5 * s * dD * inv_d;
+    kv = D > 0.0 ? kv : -HUGE_VAL;
+    dkv = D > 0.0 ? dkv : 1.0;
+    *k = B == 0.0 ? D : kv;
+    *dk = B == 0.0 ? dD : dkv;
+}
+
+/* Roots of m <= LWL_ROOT_BLOCK problems in lockstep (appendix B).
+ *
+ * Problem p is given unflipped: A = |x + w|^2 / 4, B = |x - w|^2 / 4, T = omega y,
+ * c = omega^2 / g2, and a warm start u0 (u0 may alias e).  On return e[p] in (0, 1] and
+ * sgn[p] = +-1 give the root u = sgn (e - 1); e[p] = 0 flags the degenerate case (x = sgn w
+ * with no root inside: u = -sgn).  Each pass takes one safeguarded Newton / bisection step
+ * in every problem that has not converged (a converged problem keeps its values), from
+ * e0 = 1 (u = 0) or the warm start when it lies on the root's side, bracketed by 0 or 1
+ * according to the sign of k(e0).  The passes are branch-free loops over the problems, so
+ * the divisions and square roots of several problems run in one vector instruction. */
+LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double *restrict B,
+                                      const double *restrict T, const double *restrict c,
+                                      const double *u0, double *e, double *restrict sgn)
+{
+    double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
+    double ea[LWL_ROOT_BLOCK], eb[LWL_ROOT_BLOCK], k[LWL_ROOT_BLOCK], dk[LWL_ROOT_BLOCK];
+    double done[LWL_ROOT_BLOCK], er[LWL_ROOT_BLOCK];
+    double n_active = 0.0;
+
+    for (int p = 0; p < m; p++) {
+        /* Flip w -> -w when the root lies in (0, 1): then sgn = -1. */
+        int flip = A[p] - B[p] - T[p] < 0.0;
+        double s = flip ? -1.0 : 1.0;
+        double ap = flip ? B[p] : A[p], bp = flip ? A[p] : B[p], tp = flip ? -T[p] : T[p];
+        double uf0 = s * u0[p];
+        double e0 = ((uf0 <= 0.0) & (uf0 > -1.0)) ? 1.0 + uf0 : 1.0;
+        double k0, dk0;
+        lwl_k_of_e(e0, ap, bp, tp, c[p], &k0, &dk0);
+        int degenerate = (bp == 0.0) & (0.25 * ap - tp - c[p] >= 0.0);
+        sgn[p] = s;
+        a[p] = ap;
+        b[p] = bp;
+        t[p] = tp;
+        cc[p] = c[p];
+        ea[p] = e0;
+        eb[p] = k0 > 0.0 ? 0.0 : 1.0; /* bracketing bound: k(0+) < 0 <= k(1) */
+        k[p] = k0;
+        dk[p] = dk0;
+        er[p] = degenerate ? 0.0 : e0;
+        done[p] = (degenerate | (k0 == 0.0)) ? 1.0 : 0.0;
+        n_active += 1.0 - done[p];
+    }
+
+    for (int step = 0; step < LWL_MAX_ROOT_STEPS && n_active > 0.0; step++) {
+        n_active = 0.0;
+        for (int p = 0; p < m; p++) {
+            double lo = ea[p] < eb[p] ? ea[p] : eb[p], hi = ea[p] < eb[p] ? eb[p] : ea[p];
+            double en = ea[p] - k[p] / dk[p];
+            int inside = (en > lo) & (en < hi);
+            /* Newton step below rounding: quadratic convergence, en is the root. */
+            int small = inside & (fabs(en - ea[p]) <= LWL_NEWTON_STOP * ea[p]);
+            en = inside ? en : 0.5 * (ea[p] + eb[p]);
+            double kn, dkn;
+            lwl_k_of_e(en, a[p], b[p], t[p], cc[p], &kn, &dkn);
+            double ebn = (kn > 0.0) != (k[p] > 0.0) ? ea[p] : eb[p];
+            int fin = small | (kn == 0.0) | (fabs(en - ebn) <= 1e-15 * en);
+            int live = done[p] == 0.0;
+            er[p] = live ? en : er[p];
+            ea[p] = live ? en : ea[p];
+            eb[p] = live ? ebn : eb[p];
+            k[p] = live ? kn : k[p];
+            dk[p] = live ? dkn : dk[p];
+            done[p] = (live & !fin) ? 0.0 : 1.0;
+            n_active += 1.0 - done[p];
+        }
+    }
+    for (int p = 0; p < m; p++)
+        e[p] = er[p];
+}
+
+#endif
