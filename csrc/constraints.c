@@ -133,14 +133,20 @@ double lwl_project_margin(int labelled, double delta, double *y, double *b)
 
 /* ---- class step ---------------------------------------------------------------------- */
 
+/* Index of (item k, node n) in the node arrays: blocks of LWL_LANES items (lwl.h). */
+static long node_at(const lwl_net_ws *ws, int k, int n)
+{
+    return ((long)(k / LWL_LANES) * ws->n_nodes + n) * LWL_LANES + k % LWL_LANES;
+}
+
 /* Metric distance^2 of projecting item k's class nodes to "class c" (c = -1: none). */
 static double class_cost(const lwl_net_ws *ws, int k, int c)
 {
-    long off = (long)k * ws->n_nodes;
     double d = 0.0;
     for (int m = 0; m < ws->n_class; m++) {
         int n = ws->class_nodes[m];
-        double y = ws->ya[off + n], b = ws->ba[off + n];
+        long i = node_at(ws, k, n);
+        double y = ws->ya[i], b = ws->ba[i];
         d += ws->g2[n] * lwl_project_margin(m == c, ws->delta[n], &y, &b);
     }
     return d;
@@ -148,10 +154,10 @@ static double class_cost(const lwl_net_ws *ws, int k, int c)
 
 static void class_apply(lwl_net_ws *ws, int k, int c)
 {
-    long off = (long)k * ws->n_nodes;
     for (int m = 0; m < ws->n_class; m++) {
         int n = ws->class_nodes[m];
-        lwl_project_margin(m == c, ws->delta[n], ws->ya + off + n, ws->ba + off + n);
+        long i = node_at(ws, k, n);
+        lwl_project_margin(m == c, ws->delta[n], ws->ya + i, ws->ba + i);
     }
 }
 

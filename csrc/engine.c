@@ -3,20 +3,35 @@
  *
  * One iteration: a = P_A(s), b = P_B(2a - s), s += beta (b - a)  (section 1), where s is
  * the whole state (x, w per item and edge; y, b per item and node).  The engine knows no
- * constraint kinds: node side constraints go through lwl_project_node and the class
- * constraints through lwl_class_step (constraints.c).
+ * constraint kinds: node side constraints go through lwl_project_node (with fast paths for
+ * the data clamp and ReLU) and the class constraints through lwl_class_step (constraints.c).
+ *
+ * Layout (lwl.h): items in blocks of LWL_LANES, each block's values of one edge (or node)
+ * side by side, so every step below is the same arithmetic in LWL_LANES lanes, which the
+ * compiler turns into vector instructions; each block's arrays are contiguous, so a pass
+ * streams through memory.
  *
  * Passes per iteration (|K| items, |E| edges, |N| nodes):
  *   1. w_A from the item sums of w (kept from the previous update), rescaled per node.  O(|E|)
  *   2. node step: x_A = (out-edge sum of x) / outdeg, side constraint, class step.  O(|K||N|)
  *   3. biases: b_B = mean over items of the reflected b, b updated.                   O(|K||N|)
- *   4. edge pass: per (item, node with in-edges) reflect, bilinear projection, update
- *      x, w, y, and accumulate the sums that step 1 and 2 of the next iteration need.  O(|K||E|)
- * So the O(|K||E|) arrays are read and written once per iteration, as in nmf.c.
+ *   4. edge pass: per (block of items, node with in-edges) reflect and sum, find the roots
+ *      of the bilinear projections (several nodes at once), project and update x, w, y, and
+ *      accumulate the sums that steps 1 and 2 of the next iteration need.          O(|K||E|)
+ * So the O(|K||E|) arrays are read and written once per iteration (step 4 reads a node's
+ * edges twice, the second time from cache).
+ *
+ * Sums over items are formed per chunk of CHUNK_BLOCKS blocks and the chunks added in
+ * order, so the results do not depend on how many threads (OpenMP) share the chunks.
  */
 #include <math.h>
 #include <string.h>
 #include "lwl.h"
+#include "roots.h"
+
+#define L LWL_LANES
+#define CHUNK_BLOCKS 4
+#define GROUP_NODES (LWL_ROOT_BLOCK / LWL_LANES)
 
 static int max_indeg(const lwl_net_ws *ws)
 {
@@ -29,36 +44,22 @@ static int max_indeg(const lwl_net_ws *ws)
     return m;
 }
 
-/* Items are processed in fixed blocks of ITEM_BLOCK: each block keeps its own partial sums
- * of w and of the error, and the partials are added in block order.  The result therefore
- * does not depend on how many threads (OpenMP, when compiled with it) share the blocks. */
-#define ITEM_BLOCK 32
-
-/* Edges staged at once by edge_block (a few tens of kB of scratch, cache resident). */
-#define GROUP_EDGES 1024
-
 static int n_blocks(int n_items)
 {
-    return (n_items + ITEM_BLOCK - 1) / ITEM_BLOCK;
+    return (n_items + L - 1) / L;
 }
 
-/* Edge values staged per group of nodes in edge_block: at least the largest in-degree. */
-static long capacity_for(int max_indegree)
+static int n_chunks(int n_items)
 {
-    return max_indegree > GROUP_EDGES ? max_indegree : GROUP_EDGES;
-}
-
-static long group_capacity(const lwl_net_ws *ws)
-{
-    return capacity_for(max_indeg(ws));
+    return (n_blocks(n_items) + CHUNK_BLOCKS - 1) / CHUNK_BLOCKS;
 }
 
 long lwl_net_scratch_doubles(int n_items, int n_nodes, int n_edges, int max_indegree)
 {
-    /* wsum[E] + xsum[K][N] + sel[2K] + per block: wsum[E], err, xg, xr, wr [group capacity] */
-    long nb = n_blocks(n_items);
-    return (long)n_edges + (long)n_items * n_nodes + 2L * n_items
-           + nb * ((long)n_edges + 1 + 3L * capacity_for(max_indegree));
+    /* wsum[E] + xsum[blocks][N][L] + sel[2K] + per chunk: wsum[E], err, degenerate lanes
+     * [2][indeg][L] and their gather buffer [2][indeg] */
+    return (long)n_edges + (long)n_blocks(n_items) * L * n_nodes + 2L * n_items
+           + (long)n_chunks(n_items) * (n_edges + 1 + 2L * max_indegree * (L + 1));
 }
 
 long lwl_net_scratch_size(const lwl_net_ws *ws)
@@ -66,27 +67,51 @@ long lwl_net_scratch_size(const lwl_net_ws *ws)
     return lwl_net_scratch_doubles(ws->n_items, ws->n_nodes, ws->n_edges, max_indeg(ws));
 }
 
-/* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added
- * in the same order as the edge pass does (block partials in block order), so that
- * iterating in one call or in several gives the same bits.  wblk: E doubles. */
-static void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum, double *wblk)
+/* Lane weights of block bk: 1 for the items of the batch, 0 for the padding of the last. */
+LWL_INLINE void lane_weights(int n_items, int bk, double *lw)
 {
-    int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
+    for (int l = 0; l < L; l++)
+        lw[l] = bk * L + l < n_items ? 1.0 : 0.0;
+}
+
+/* Sum of the L lanes in a fixed order. */
+LWL_INLINE double lane_sum(const double *v)
+{
+    double s[L / 2];
+    for (int l = 0; l < L / 2; l++)
+        s[l] = v[l] + v[l + L / 2];
+    for (int h = L / 4; h > 0; h /= 2)
+        for (int l = 0; l < h; l++)
+            s[l] += s[l + h];
+    return s[0];
+}
+
+/* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added in
+ * the order of the edge pass, so that iterating in one call or several gives the same bits.
+ * part: E doubles. */
+static void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum, double *part)
+{
+    int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges, nb = n_blocks(K);
     memset(wsum, 0, sizeof(double) * E);
-    memset(xsum, 0, sizeof(double) * (size_t)K * N);
-    for (int k0 = 0; k0 < K; k0 += ITEM_BLOCK) {
-        int k1 = k0 + ITEM_BLOCK < K ? k0 + ITEM_BLOCK : K;
-        memset(wblk, 0, sizeof(double) * E);
-        for (int k = k0; k < k1; k++) {
-            const double *xk = ws->x + (long)k * E, *wk = ws->w + (long)k * E;
-            double *xs = xsum + (long)k * N;
+    memset(xsum, 0, sizeof(double) * (size_t)nb * N * L);
+    for (int b0 = 0; b0 < nb; b0 += CHUNK_BLOCKS) {
+        int b1 = b0 + CHUNK_BLOCKS < nb ? b0 + CHUNK_BLOCKS : nb;
+        memset(part, 0, sizeof(double) * E);
+        for (int bk = b0; bk < b1; bk++) {
+            const double *xk = ws->x + (long)bk * E * L, *wk = ws->w + (long)bk * E * L;
+            double *xs = xsum + (long)bk * N * L, lw[L], wl[L];
+            lane_weights(K, bk, lw);
             for (int e = 0; e < E; e++) {
-                wblk[e] += wk[e];
-                xs[ws->src[e]] += xk[e];
+                double *xse = xs + (long)ws->src[e] * L;
+                for (int l = 0; l < L; l++) {
+                    xse[l] += xk[(long)e * L + l];
+                    wl[l] = lw[l] * wk[(long)e * L + l];
+                }
+                part[e] += lane_sum(wl);
             }
         }
         for (int e = 0; e < E; e++)
-            wsum[e] += wblk[e];
+            wsum[e] += part[e];
     }
 }
 
@@ -118,25 +143,65 @@ static void project_weights(lwl_net_ws *ws, const double *wsum)
     }
 }
 
-/* Node A step (eq 26a-c): x consensus and side constraint for every (item, node). */
-static void project_nodes(lwl_net_ws *ws, const double *xsum)
+/* ReLU node of one block without clamps (eq 28, constraints.c): nearer of the ray x = 0,
+ * z <= 0 and the ray x = z >= 0 in the metric a dx^2 + c dz^2, a = outdeg, c = g2 / 2;
+ * the same arithmetic as lwl_project_node, in lanes. */
+LWL_INLINE void relu_lanes(double a, double c, const double *restrict xs, const double *y,
+                           const double *b, double *restrict xa, double *restrict ya,
+                           double *restrict ba)
 {
-    int K = ws->n_items, N = ws->n_nodes;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(ws->n_threads) if (K * N > 4096)
-#endif
-    for (int k = 0; k < K; k++) {
-        long off = (long)k * N;
-        for (int n = 0; n < N; n++) {
-            int od = ws->outdeg[n], has_y = ws->in_start[n + 1] > ws->in_start[n];
-            double x = od > 0 ? xsum[off + n] / od : 0.0;
-            double y = has_y ? ws->y[off + n] : 0.0, b = has_y ? ws->b[off + n] : 0.0;
-            double c = ws->clamp ? ws->clamp[off + n] : NAN;
-            lwl_project_node(ws->kind[n], ws->delta[n], (double)od, has_y ? ws->g2[n] : 0.0, c,
-                             &x, &y, &b);
-            ws->xa[off + n] = x;
-            ws->ya[off + n] = y;
-            ws->ba[off + n] = b;
+    for (int l = 0; l < L; l++) {
+        double x = a > 0.0 ? xs[l] / a : 0.0, z = y[l] - b[l];
+        double z1 = z < 0.0 ? z : 0.0, ez = z1 - z;
+        double d1 = a * (x * x) + c * (ez * ez);
+        double t = (a * x + c * z) / (a + c);
+        t = t > 0.0 ? t : 0.0;
+        double ex = t - x, et = t - z;
+        double d2 = a * (ex * ex) + c * (et * et);
+        int first = d1 <= d2;
+        double xp = first ? 0.0 : t, zp = first ? z1 : t;
+        double half = 0.5 * (zp - z);
+        xa[l] = xp;
+        ya[l] = y[l] + half;
+        ba[l] = b[l] - half;
+    }
+}
+
+/* Node A step (eq 26a-c) for the items of block bk: x consensus and side constraint. */
+LWL_INLINE void project_nodes_block(lwl_net_ws *ws, const double *xsum, int bk)
+{
+    int N = ws->n_nodes;
+    long off = (long)bk * N * L;
+    for (int n = 0; n < N; n++) {
+        long o = off + (long)n * L;
+        int od = ws->outdeg[n], has_y = ws->in_start[n + 1] > ws->in_start[n];
+        const double *xs = xsum + o, *cl = ws->clamp ? ws->clamp + o : NULL;
+        double *xa = ws->xa + o, *ya = ws->ya + o, *ba = ws->ba + o;
+        const double *y = ws->y + o, *b = ws->b + o;
+        int kind = ws->kind[n], clamped = 0;
+        if (cl)
+            for (int l = 0; l < L; l++)
+                clamped |= cl[l] == cl[l];
+        if (kind == LWL_NODE_INPUT || kind == LWL_NODE_CLASS) {
+            /* x free (or the clamp value of an input), y - b unconstrained by the node */
+            int input = kind == LWL_NODE_INPUT;
+            for (int l = 0; l < L; l++) {
+                double x = od > 0 ? xs[l] / od : 0.0;
+                xa[l] = (input && cl && cl[l] == cl[l]) ? cl[l] : x;
+                ya[l] = has_y ? y[l] : 0.0;
+                ba[l] = has_y ? b[l] : 0.0;
+            }
+        } else if (kind == LWL_NODE_RELU && !clamped && has_y) {
+            relu_lanes((double)od, 0.5 * ws->g2[n], xs, y, b, xa, ya, ba);
+        } else {
+            for (int l = 0; l < L; l++) {
+                double x = od > 0 ? xs[l] / od : 0.0, yy = has_y ? y[l] : 0.0, bb = has_y ? b[l] : 0.0;
+                lwl_project_node(kind, ws->delta[n], (double)od, has_y ? ws->g2[n] : 0.0,
+                                 cl ? cl[l] : NAN, &x, &yy, &bb);
+                xa[l] = x;
+                ya[l] = yy;
+                ba[l] = bb;
+            }
         }
     }
 }
@@ -144,147 +209,249 @@ static void project_nodes(lwl_net_ws *ws, const double *xsum)
 /* Bias B step (eq 26i) on the reflected biases and the b update; returns the error part. */
 static double biases(lwl_net_ws *ws)
 {
-    int K = ws->n_items, N = ws->n_nodes;
+    int K = ws->n_items, N = ws->n_nodes, nb = n_blocks(K);
     double beta = ws->beta, err2 = 0.0;
     for (int n = 0; n < N; n++)
         ws->bb[n] = 0.0;
-    for (int k = 0; k < K; k++) {
-        long off = (long)k * N;
-        for (int n = 0; n < N; n++)
-            ws->bb[n] += 2.0 * ws->ba[off + n] - ws->b[off + n];
+    for (int bk = 0; bk < nb; bk++) {
+        double lw[L], r[L];
+        lane_weights(K, bk, lw);
+        for (int n = 0; n < N; n++) {
+            long o = ((long)bk * N + n) * L;
+            for (int l = 0; l < L; l++)
+                r[l] = lw[l] * (2.0 * ws->ba[o + l] - ws->b[o + l]);
+            ws->bb[n] += lane_sum(r);
+        }
     }
     for (int n = 0; n < N; n++)
         ws->bb[n] /= K;
-    for (int k = 0; k < K; k++) {
-        long off = (long)k * N;
+    for (int bk = 0; bk < nb; bk++) {
+        double lw[L], r[L];
+        lane_weights(K, bk, lw);
         for (int n = 0; n < N; n++) {
             if (ws->in_start[n + 1] == ws->in_start[n])
                 continue;
-            double db = ws->bb[n] - ws->ba[off + n];
-            err2 += ws->g2[n] * db * db;
-            ws->b[off + n] += beta * db;
+            long o = ((long)bk * N + n) * L;
+            for (int l = 0; l < L; l++) {
+                double db = ws->bb[n] - ws->ba[o + l];
+                r[l] = lw[l] * (db * db);
+                ws->b[o + l] += beta * db;
+            }
+            err2 += ws->g2[n] * lane_sum(r);
         }
     }
     return err2;
 }
 
-/* Edge pass over the items k0 .. k1-1 of one block: reflect, bilinear projection, update
- * x, w, y; accumulate the out-edge sums of x (xsum, rows of these items) and the block's
- * item sum of w (wblk).  For each item, consecutive nodes (whose in-edges are adjacent in
- * memory) are taken in groups: reflected together, their roots found in lockstep
- * (lwl_bilinear_roots), then projected and updated.  xg, xr, wr: [group_capacity].
- * Returns the block's share of the squared error. */
-static double edge_block(lwl_net_ws *ws, int k0, int k1, double *restrict xsum,
-                         double *restrict wblk, double *restrict xg, double *restrict xr,
-                         double *restrict wr)
+/* Staged edges per root group: a group's edges are read twice (reflect and sum, then
+ * project and update) and should still be in cache the second time. */
+#define GROUP_EDGES 512
+
+/* Reflect node n's edges (lanes of one block) and form A = |x + w|^2 / 4, B = |x - w|^2 / 4
+ * of the bilinear problem (bilinear.c). */
+LWL_INLINE void reflect_sums(const lwl_net_ws *ws, int lo, int hi, const double *restrict xk,
+                             const double *restrict wk, const double *restrict xak,
+                             double *restrict A, double *restrict B)
+{
+    for (int l = 0; l < L; l++)
+        A[l] = B[l] = 0.0;
+    for (int t = lo; t < hi; t++) {
+        const double *restrict xa_s = xak + (long)ws->src[t] * L;
+        const double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+        double wat = ws->wa[t];
+        for (int l = 0; l < L; l++) {
+            double xr = 2.0 * xa_s[l] - xt[l], wr = 2.0 * wat - wt[l];
+            double s = xr + wr, d = xr - wr;
+            A[l] += s * s;
+            B[l] += d * d;
+        }
+    }
+    for (int l = 0; l < L; l++) {
+        A[l] *= 0.25;
+        B[l] *= 0.25;
+    }
+}
+
+/* Lane l of node n is degenerate (the root search returned e = 0: x = sgn w, eq 18 fails):
+ * its projection by the scalar code of bilinear.c, written to lane l of dx, dw [indeg][L].
+ * g: 2 indeg doubles of scratch. */
+static void degenerate_lane(const lwl_net_ws *ws, int lo, int hi, const double *xk,
+                            const double *wk, const double *xak, int l, double sgn, double yr,
+                            double inv_g2, double *g, double *dx, double *dw)
+{
+    int m = hi - lo;
+    double *gx = g, *gw = g + m;
+    for (int t = 0; t < m; t++) {
+        gx[t] = 2.0 * xak[(long)ws->src[lo + t] * L + l] - xk[(long)(lo + t) * L + l];
+        gw[t] = 2.0 * ws->wa[lo + t] - wk[(long)(lo + t) * L + l];
+    }
+    lwl_bilinear_apply(m, gx, gw, &yr, ws->omega, inv_g2, 0.0, sgn);
+    for (int t = 0; t < m; t++) {
+        dx[(long)t * L + l] = gx[t];
+        dw[(long)t * L + l] = gw[t];
+    }
+}
+
+/* Project node n (lanes of block bk) given its roots e, sgn and reflected y (yr), and update
+ * x, w, y, mult; accumulate the out-edge sums of x (xs), the item sums of w (part) and the
+ * squared error per lane (errv).  dg: scratch for degenerate lanes. */
+LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restrict xk,
+                               double *restrict wk, const double *restrict e,
+                               const double *restrict sgn, const double *restrict yr,
+                               const double *restrict lw, double *restrict xs,
+                               double *restrict part, double *restrict errv, double *dg)
+{
+    int lo = ws->in_start[n], hi = ws->in_start[n + 1];
+    long o = noff + (long)n * L;
+    const double *restrict xak = ws->xa + noff;
+    const double *restrict wa = ws->wa;
+    const int *restrict src = ws->src;
+    double beta = ws->beta, g2 = ws->g2[n], inv_g2 = 1.0 / g2, omega = ws->omega;
+    double f[L], u[L];
+    int deg[L], any_deg = 0;
+    for (int l = 0; l < L; l++) {
+        deg[l] = e[l] == 0.0;
+        any_deg |= deg[l];
+        f[l] = deg[l] ? 0.0 : 1.0 / (e[l] * (2.0 - e[l]));
+        u[l] = deg[l] ? -sgn[l] : sgn[l] * (e[l] - 1.0);
+        double dy = (yr[l] - u[l] * omega * inv_g2) - ws->ya[o + l];
+        errv[l] += lw[l] * (g2 * dy * dy);
+        ws->y[o + l] += beta * dy;
+        ws->mult[o + l] = u[l];
+    }
+    double *dgx = dg, *dgw = dg + (long)(hi - lo) * L;
+    long dstride = 0;
+    if (any_deg) {
+        for (int l = 0; l < L; l++)
+            if (deg[l])
+                degenerate_lane(ws, lo, hi, xk, wk, xak, l, sgn[l], yr[l], inv_g2,
+                                dg + 2L * (hi - lo) * L, dgx, dgw);
+        dstride = L;
+    }
+    for (int t = lo; t < hi; t++) {
+        const double *restrict xa_s = xak + (long)src[t] * L;
+        const double *restrict gx = dgx + (t - lo) * dstride, *restrict gw = dgw + (t - lo) * dstride;
+        double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+        double *restrict xse = xs + (long)src[t] * L;
+        double wat = wa[t], wl[L];
+        for (int l = 0; l < L; l++) {
+            double xr = 2.0 * xa_s[l] - xt[l], wr = 2.0 * wat - wt[l];
+            /* flipped frame (bilinear.c): ws = sgn w, r = x - ws, u = sgn (e - 1) */
+            double wsg = sgn[l] * wr, r = xr - wsg;
+            double xb = (r + e[l] * wsg) * f[l], wb = sgn[l] * ((e[l] * xr - r) * f[l]);
+            xb = deg[l] ? gx[l] : xb;
+            wb = deg[l] ? gw[l] : wb;
+            double dx = xb - xa_s[l], dw = wb - wat;
+            errv[l] += lw[l] * (dx * dx + dw * dw);
+            double xn = xt[l] + beta * dx, wn = wt[l] + beta * dw;
+            xt[l] = xn;
+            wt[l] = wn;
+            xse[l] += xn;
+            wl[l] = lw[l] * wn;
+        }
+        part[t] += lane_sum(wl);
+    }
+}
+
+/* Edge pass over the items of block bk (eq 26h, the B step of the edges): nodes are taken
+ * in groups whose roots are found together (GROUP_NODES x L problems in lockstep).  Adds
+ * the block's item sums of w to part[E]; returns the block's squared error. */
+LWL_INLINE double edge_block(lwl_net_ws *ws, int bk, double *restrict xsum, double *restrict part,
+                         double *dg)
 {
     int N = ws->n_nodes, E = ws->n_edges;
-    long cap = group_capacity(ws);
-    const int *restrict src = ws->src;
-    const int *restrict in_start = ws->in_start;
-    const double *restrict wa = ws->wa;
-    double beta = ws->beta, omega = ws->omega, err2 = 0.0;
+    const int *in_start = ws->in_start;
+    long noff = (long)bk * N * L;
+    double *xk = ws->x + (long)bk * E * L, *wk = ws->w + (long)bk * E * L;
+    double *xs = xsum + noff;
     double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], T[LWL_ROOT_BLOCK], c[LWL_ROOT_BLOCK];
     double yr[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK], sgn[LWL_ROOT_BLOCK];
-    memset(wblk, 0, sizeof(double) * E);
-    for (int k = k0; k < k1; k++) {
-        long off = (long)k * N;
-        const double *restrict xak = ws->xa + off;
-        double *restrict xk = ws->x + (long)k * E;
-        double *restrict wk = ws->w + (long)k * E;
-        double *restrict xs = xsum + off;
-        memset(xs, 0, sizeof(double) * N);
-        int n0 = 0;
-        while (n0 < N) {
-            /* Group [n0, n1): at most LWL_ROOT_BLOCK nodes and cap staged edges. */
-            int n1 = n0, g = 0;
-            while (n1 < N && g < LWL_ROOT_BLOCK && in_start[n1 + 1] - in_start[n0] <= cap) {
-                if (in_start[n1 + 1] > in_start[n1])
-                    g++;
-                n1++;
-            }
-            int lo0 = in_start[n0];
-            int p = 0;
-            for (int n = n0; n < n1; n++) {
-                int lo = in_start[n], m = in_start[n + 1] - lo;
-                if (m == 0)
-                    continue;
-                for (int t = lo; t < lo + m; t++) {
-                    double v = xak[src[t]];
-                    xg[t - lo0] = v;
-                    xr[t - lo0] = 2.0 * v - xk[t];
-                    wr[t - lo0] = 2.0 * wa[t] - wk[t];
-                }
-                lwl_bilinear_sums(m, xr + (lo - lo0), wr + (lo - lo0), A + p, B + p);
-                yr[p] = 2.0 * ws->ya[off + n] - ws->y[off + n];
-                T[p] = omega * yr[p];
-                c[p] = omega * omega / ws->g2[n];
-                e[p] = ws->mult[off + n]; /* warm start in, root out */
-                p++;
-            }
-            lwl_bilinear_roots(p, A, B, T, c, e, e, sgn);
-            p = 0;
-            for (int n = n0; n < n1; n++) {
-                int lo = in_start[n], m = in_start[n + 1] - lo;
-                if (m == 0)
-                    continue;
-                double g2 = ws->g2[n];
-                double *restrict xb = xr + (lo - lo0), *restrict wb = wr + (lo - lo0);
-                ws->mult[off + n] = lwl_bilinear_apply(m, xb, wb, yr + p, omega, 1.0 / g2,
-                                                       e[p], sgn[p]);
-                double dy = yr[p] - ws->ya[off + n];
-                err2 += g2 * dy * dy;
-                ws->y[off + n] += beta * dy;
-                const double *restrict xa_e = xg + (lo - lo0);
-                for (int t = 0; t < m; t++) {
-                    double dx = xb[t] - xa_e[t], dw = wb[t] - wa[lo + t];
-                    err2 += dx * dx + dw * dw;
-                    double xn = xk[lo + t] + beta * dx, wn = wk[lo + t] + beta * dw;
-                    xk[lo + t] = xn;
-                    wk[lo + t] = wn;
-                    xs[src[lo + t]] += xn;
-                    wblk[lo + t] += wn;
-                }
-                p++;
-            }
-            n0 = n1;
+    double lw[L], errv[L];
+    lane_weights(ws->n_items, bk, lw);
+    for (int l = 0; l < L; l++)
+        errv[l] = 0.0;
+    memset(xs, 0, sizeof(double) * N * L);
+    int n0 = 0;
+    while (n0 < N) {
+        /* Group [n0, n1): at most GROUP_NODES nodes with in-edges, GROUP_EDGES edges
+         * unless one node has more. */
+        int n1 = n0, g = 0;
+        while (n1 < N && g < GROUP_NODES
+               && (g == 0 || in_start[n1 + 1] - in_start[n0] <= GROUP_EDGES)) {
+            g += in_start[n1 + 1] > in_start[n1];
+            n1++;
         }
+        int p = 0;
+        for (int n = n0; n < n1; n++) {
+            if (in_start[n + 1] == in_start[n])
+                continue;
+            long o = noff + (long)n * L;
+            reflect_sums(ws, in_start[n], in_start[n + 1], xk, wk, ws->xa + noff, A + p * L,
+                         B + p * L);
+            double omega = ws->omega, cn = omega * omega / ws->g2[n];
+            for (int l = 0; l < L; l++) {
+                double y = 2.0 * ws->ya[o + l] - ws->y[o + l];
+                yr[p * L + l] = y;
+                T[p * L + l] = omega * y;
+                c[p * L + l] = cn;
+                e[p * L + l] = ws->mult[o + l]; /* warm start in, root out */
+            }
+            p++;
+        }
+        lwl_roots_lockstep(p * L, A, B, T, c, e, e, sgn);
+        p = 0;
+        for (int n = n0; n < n1; n++) {
+            if (in_start[n + 1] == in_start[n])
+                continue;
+            project_update(ws, n, noff, xk, wk, e + p * L, sgn + p * L, yr + p * L, lw, xs,
+                           part, errv, dg);
+            p++;
+        }
+        n0 = n1;
     }
-    return err2;
+    return lane_sum(errv);
 }
 
-int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
+LWL_HOT int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
-    int nb = n_blocks(K);
-    long pm = group_capacity(ws), per_block = (long)E + 1 + 3L * pm;
-    double *restrict wsum = ws->scratch;              /* [E]       */
-    double *restrict xsum = wsum + E;                 /* [K][N]    */
-    double *restrict sel = xsum + (long)K * N;        /* [2K]      class-step selection      */
-    double *restrict blk = sel + 2L * K;              /* [nb][per_block] wsum, err, xg, xr, wr */
-
-    consensus_sums(ws, wsum, xsum, blk);
+    int nb = n_blocks(K), nch = n_chunks(K);
+    long per_chunk = (long)E + 1 + 2L * max_indeg(ws) * (L + 1);
+    double *restrict wsum = ws->scratch;               /* [E]                      */
+    double *restrict xsum = wsum + E;                  /* [blocks][N][L]           */
+    double *restrict sel = xsum + (long)nb * N * L;    /* [2K] class-step selection */
+    double *restrict chunks = sel + 2L * K;            /* [chunks][per_chunk]: item sums of w,
+                                                          error, degenerate-lane scratch */
+    consensus_sums(ws, wsum, xsum, chunks);
     int it = 0;
     while (it < max_iter) {
         project_weights(ws, wsum);
-        project_nodes(ws, xsum);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(ws->n_threads) if (nb * N > 4096)
+#endif
+        for (int bk = 0; bk < nb; bk++)
+            project_nodes_block(ws, xsum, bk);
         lwl_class_step(ws, sel);
         double err2 = biases(ws);
 
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(ws->n_threads)
 #endif
-        for (int ib = 0; ib < nb; ib++) {
-            double *p = blk + ib * per_block;
-            int k0 = ib * ITEM_BLOCK, k1 = k0 + ITEM_BLOCK < K ? k0 + ITEM_BLOCK : K;
-            p[E] = edge_block(ws, k0, k1, xsum, p, p + E + 1, p + E + 1 + pm, p + E + 1 + 2 * pm);
+        for (int ch = 0; ch < nch; ch++) {
+            double *part = chunks + ch * per_chunk;
+            int b1 = (ch + 1) * CHUNK_BLOCKS < nb ? (ch + 1) * CHUNK_BLOCKS : nb;
+            double err = 0.0;
+            memset(part, 0, sizeof(double) * E);
+            for (int bk = ch * CHUNK_BLOCKS; bk < b1; bk++)
+                err += edge_block(ws, bk, xsum, part, part + E + 1);
+            part[E] = err;
         }
         memset(wsum, 0, sizeof(double) * E);
-        for (int ib = 0; ib < nb; ib++) {
-            const double *p = blk + ib * per_block;
+        for (int ch = 0; ch < nch; ch++) {
+            const double *part = chunks + ch * per_chunk;
             for (int e = 0; e < E; e++)
-                wsum[e] += p[e];
-            err2 += p[E];
+                wsum[e] += part[e];
+            err2 += part[E];
         }
         double err = sqrt(err2 / K);
         err_out[it++] = err;
@@ -293,7 +460,6 @@ int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
     }
     return it;
 }
-
 /* Activation f(z) of a node kind (the forward pass).  In the step's gap z >= 0 gives 1. */
 static double activation(int kind, double delta, double z)
 {

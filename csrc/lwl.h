@@ -76,7 +76,14 @@ int lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
  * in-edges are contiguous) and the out-edges out_edges[out_start[n] .. out_start[n+1]-1].
  * A node has x (edge values, consensus x_A) iff outdeg > 0 and y, b iff indeg > 0.
  *
- * State per batch item k:  x[k][e], w[k][e] per edge;  y[k][n], b[k][n] per node.
+ * State per batch item k:  x, w per edge;  y, b per node.  Items are stored in blocks of
+ * LWL_LANES: item k is lane l = k % LWL_LANES of block kb = k / LWL_LANES, and
+ *     edge arrays [blocks][n_edges][LWL_LANES]:  x[(kb * n_edges + e) * LWL_LANES + l],
+ *     node arrays [blocks][n_nodes][LWL_LANES]:  y[(kb * n_nodes + n) * LWL_LANES + l],
+ * so the engine works on LWL_LANES items at once (vector instructions).  The last block is
+ * padded to LWL_LANES; its padding lanes must hold finite values (e.g. copies of an item)
+ * and take no part in any sum over items.  Arrays per item ([n_items]: label, exempt, ...)
+ * are not blocked.
  * Metric (eq 27): x and w weight 1; y and b weight g2[n] (outdeg for hidden nodes, Upsilon
  * for class nodes: set by the caller).  x_A[k][n] is penalised with weight outdeg(n)
  * (Lemma 4.1).
@@ -87,6 +94,8 @@ int lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
  * B: x.w = omega y at every (k, node with in-edges) (bilinear projection with g2[n]);
  *    b_B[n] = mean over items of b.
  */
+
+enum { LWL_LANES = 8 };
 
 /* Node side-constraint kinds.  delta[n] is the kind's parameter (full width of the gap or
  * ramp, centred on z = y - b = 0; the margin for class nodes). */
@@ -131,18 +140,18 @@ typedef struct {
     double fpa;              /* false-positive allowance (FPA)                            */
     /* batch */
     int n_items;
-    const double *clamp;     /* [n_items][n_nodes]  clamp value, NaN = not clamped (may be
+    const double *clamp;     /* node array: clamp value, NaN = not clamped (may be
                                 NULL: nothing clamped)                                    */
     const int *label;        /* [n_items]  index into class_nodes, -1 = no class constraint
                                 (may be NULL)                                             */
     /* RRR iterate */
-    double *x, *w;           /* [n_items][n_edges]                                       */
-    double *y, *b;           /* [n_items][n_nodes]                                       */
+    double *x, *w;           /* edge arrays (blocks of LWL_LANES items, above)           */
+    double *y, *b;           /* node arrays                                              */
     /* A projection of the last iteration run (its solution at a fixed point) */
-    double *xa, *ya, *ba;    /* [n_items][n_nodes]                                       */
+    double *xa, *ya, *ba;    /* node arrays                                              */
     double *wa;              /* [n_edges]  consensus weights w_A                          */
     double *bb;              /* [n_nodes]  consensus biases b_B (of the last B step)      */
-    double *mult;            /* [n_items][n_nodes]  bilinear multipliers (warm starts; set
+    double *mult;            /* node array: bilinear multipliers (warm starts; set
                                 to 0 at the start of a batch)                             */
     /* class step outcome of the last iteration */
     int *exempt;             /* [n_items]  1 = left unprojected (EE)                      */

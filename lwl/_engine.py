@@ -2,10 +2,14 @@
 
 Owns every array the C core reads or writes (csrc/lwl.h, ``lwl_net_ws``):
 
-* per item k and edge e (edges sorted by destination): ``x[k, e]``, ``w[k, e]``;
+* per item k and edge e (edges sorted by destination): ``x``, ``w``;
 * per item and node: ``y``, ``b`` (the RRR iterate) and ``xa``, ``ya``, ``ba`` (its last A
-  projection); ``mult`` (bilinear multipliers, warm starts);
+  projection); ``mult`` (bilinear multipliers, warm starts), ``clamp``;
 * consensus parameters: ``weights`` (w_A, per edge) and ``biases`` (b_B, per node).
+
+The per-item arrays are stored in the C core's layout: blocks of ``LANES`` items, the block's
+values of one edge (node) side by side (csrc/lwl.h).  :meth:`Engine.state` and
+:meth:`Engine.set_state` convert to and from plain (items, edges) / (items, nodes) arrays.
 
 Metric (eq 27, 30, 31): g2 = outdeg for hidden nodes, ``upsilon`` for class nodes.  Delta
 (full gap / ramp width of the activation, and the class margin) is one number here, stored
@@ -20,6 +24,33 @@ from .graph import Graph
 # Iterations per call into C are chosen so that a call does about this many weight-multiplies
 # (~0.1 s): Ctrl-C is then honoured promptly between calls.
 _WMS_PER_CALL = 3e7
+
+LANES = lib.LWL_LANES
+_EDGE_ARRAYS = ("x", "w")
+_NODE_ARRAYS = ("y", "b", "xa", "ya", "ba", "mult", "clamp")
+
+
+def _padded(n_items):
+    """Items rounded up to whole blocks of LANES."""
+    return -(-n_items // LANES) * LANES
+
+
+def to_lanes(rows, out):
+    """Write rows (n_items, width) into ``out`` in the blocked layout; the padding lanes of
+    the last block repeat the last item (finite values that no sum over items sees)."""
+    n, width = rows.shape
+    kp = _padded(n)
+    if kp > n:
+        rows = np.concatenate([rows, np.repeat(rows[-1:], kp - n, axis=0)])
+    out[:kp * width].reshape(kp // LANES, width, LANES)[:] = (
+        rows.reshape(kp // LANES, LANES, width).transpose(0, 2, 1))
+
+
+def from_lanes(flat, n_items, width):
+    """The (n_items, width) array held in the blocked layout of ``flat`` (a copy)."""
+    kp = _padded(n_items)
+    blocks = flat[:kp * width].reshape(kp // LANES, width, LANES)
+    return blocks.transpose(0, 2, 1).reshape(kp, width)[:n_items].copy()
 
 CLASS_MODES = {"plain": lib.LWL_CLASS_PLAIN, "ee": lib.LWL_CLASS_EE,
                "relabel": lib.LWL_CLASS_RELABEL, "fpa": lib.LWL_CLASS_FPA}
@@ -44,8 +75,9 @@ def init_weights(graph, omega, rng):
 def memory_bytes(graph, batch_size):
     """Bytes of the state of one batch (x, w dominate: 16 |K| |E|), scratch included."""
     K, N, E = batch_size, graph.n_nodes, graph.n_edges
+    Kp = _padded(K)
     scratch = lib.lwl_net_scratch_doubles(K, N, E, int(graph.indeg.max()))
-    return 8 * (2 * K * E + 7 * K * N + 3 * E + 2 * K + scratch) + 4 * 3 * K
+    return 8 * (2 * Kp * E + 7 * Kp * N + 3 * E + K + scratch) + 4 * 3 * K
 
 
 class Engine:
@@ -82,11 +114,11 @@ class Engine:
         self.weights = init_weights(graph, self.omega, rng)
         self.biases = np.zeros(N)
 
-        self.x = np.zeros(K * E)
-        self.w = np.zeros(K * E)
-        for name in ("y", "b", "xa", "ya", "ba", "mult"):
-            setattr(self, name, np.zeros(K * N))
-        self.clamp = np.full(K * N, np.nan)
+        Kp = _padded(K)
+        for name in _EDGE_ARRAYS:
+            setattr(self, name, np.zeros(Kp * E))
+        for name in _NODE_ARRAYS:
+            setattr(self, name, np.zeros(Kp * N))
         self.label = np.full(K, -1, dtype=np.int32)
         self.exempt = np.zeros(K, dtype=np.int32)
         self.assigned = np.full(K, -1, dtype=np.int32)
@@ -119,12 +151,12 @@ class Engine:
     def n_items(self):
         return self.ws.n_items
 
-    def _clamp_rows(self, X, out=None):
+    def _clamp_rows(self, X):
         g = self.graph
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(g.data_nodes):
             raise ValueError(f"X must have shape (n, {len(g.data_nodes)}); got {X.shape}")
-        c = np.full((X.shape[0], g.n_nodes), np.nan) if out is None else out
+        c = np.full((X.shape[0], g.n_nodes), np.nan)
         c[:, g.data_nodes] = X
         return c
 
@@ -159,9 +191,7 @@ class Engine:
             raise ValueError(f"a batch must have 1..{self.K} items; got {K}")
         N, E = g.n_nodes, g.n_edges
         self.ws.n_items = K
-        clamp = self.clamp[:K * N].reshape(K, N)
-        clamp[:] = np.nan
-        self._clamp_rows(X, clamp)
+        to_lanes(self._clamp_rows(X), self.clamp)
         if labels is None:
             self.label[:K] = -1
         else:
@@ -170,10 +200,10 @@ class Engine:
                 raise ValueError(f"labels must be {K} ints in [-1, {len(g.class_nodes)})")
             self.label[:K] = labels
         v, y = self.forward(X)
-        self.x[:K * E].reshape(K, E)[:] = v[:, g.src]
-        self.w[:K * E].reshape(K, E)[:] = self.weights[None, :]
-        self.y[:K * N] = y.ravel()
-        self.b[:K * N].reshape(K, N)[:] = self.biases[None, :]
+        to_lanes(v[:, g.src], self.x)
+        to_lanes(np.broadcast_to(self.weights, (K, E)), self.w)
+        to_lanes(y, self.y)
+        to_lanes(np.broadcast_to(self.biases, (K, N)), self.b)
         self.mult[:] = 0.0  # root searches start at u = 0 (appendix B)
 
     def run(self, max_iter, tol, errs):
@@ -199,12 +229,24 @@ class Engine:
                 self.biases = self.bb.copy()
 
     def state(self):
-        """Views (K, E) / (K, N) of the iterate and its last A projection, for inspection."""
+        """Copies (K, E) / (K, N) of the iterate, its last A projection, the multipliers
+        and the clamps of the current batch, for inspection (see :meth:`set_state`)."""
         K, N, E = self.ws.n_items, self.graph.n_nodes, self.graph.n_edges
-        s = {n: getattr(self, n)[:K * E].reshape(K, E) for n in ("x", "w")}
-        s.update({n: getattr(self, n)[:K * N].reshape(K, N)
-                  for n in ("y", "b", "xa", "ya", "ba", "mult")})
+        s = {n: from_lanes(getattr(self, n), K, E) for n in _EDGE_ARRAYS}
+        s.update({n: from_lanes(getattr(self, n), K, N) for n in _NODE_ARRAYS})
         return s
+
+    def set_state(self, state):
+        """Write arrays of the shapes :meth:`state` returns back into the engine."""
+        K = self.ws.n_items
+        for name, value in state.items():
+            if name not in _EDGE_ARRAYS + _NODE_ARRAYS:
+                raise KeyError(f"unknown state array {name!r}")
+            width = self.graph.n_edges if name in _EDGE_ARRAYS else self.graph.n_nodes
+            value = np.asarray(value, dtype=np.float64)
+            if value.shape != (K, width):
+                raise ValueError(f"{name} must have shape {(K, width)}; got {value.shape}")
+            to_lanes(value, getattr(self, name))
 
 
 def train_epoch(engine, X, labels, max_iter, tol, rng, batch_size=None):

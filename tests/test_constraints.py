@@ -160,6 +160,7 @@ def _engine(mode, K=12, n_class=3, seed=0, **kw):
     eng.start_batch(X, labels)
     s = eng.state()
     s["y"][:, g.class_nodes] += rng.normal(scale=1.0, size=(K, n_class))
+    eng.set_state(s)
     return eng, labels
 
 

@@ -82,6 +82,7 @@ def _perturbed_engine(sizes=(3, 4, 2), K=5, seed=1, **kw):
         s[name] += rng.normal(scale=0.5, size=s[name].shape)
     s["y"][:, g.data_nodes] = 0.0
     s["b"][:, g.data_nodes] = 0.0
+    eng.set_state(s)
     return eng, X, labels
 
 
@@ -153,6 +154,7 @@ def test_zero_incoming_weight_consensus_gets_uniform_vector():
     n = g.class_nodes[0]
     sel = g.dst == n
     s["w"][1, sel] = -s["w"][0, sel]  # item mean exactly 0
+    eng.set_state(s)
     eng.run(1, 0.0, [])
     np.testing.assert_allclose(eng.wa[sel], 2.0 / np.sqrt(sel.sum()))
 
@@ -317,9 +319,10 @@ def test_cyclic_graph_runs_with_clamps():
     eng = Engine(g, 6, rng=np.random.default_rng(0), delta=0.4, omega=3.0, beta=0.5)
     X = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]], float)
     eng.start_batch(np.vstack([X, np.zeros((2, 3))]))
-    clamp = eng.clamp[:6 * 5].reshape(6, 5)
+    clamp = eng.state()["clamp"]
     clamp[4:, :3] = np.nan  # code items: data nodes free, code nodes clamped
     clamp[4:, 3:] = [[0, 1], [1, 0]]
+    eng.set_state({"clamp": clamp})
     errs = []
     eng.run(50, 0.0, errs)
     assert np.all(np.isfinite(errs))
