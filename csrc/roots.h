@@ -34,11 +34,11 @@
 #define LWL_MAX_ROOT_STEPS 100
 #define LWL_NEWTON_STOP 1e-10
 
-/* k(e) = e - sqrt(B / D(e)),  D(e) = A / (2 - e)^2 - T + c (e - 1), and its derivative,
- * without branches: k = -inf where D <= 0 (the root lies to the right), k = D when B = 0
- * (then the zero of D is sought).  See bilinear.c for why k rather than h0. */
+/* k(e) = e - sqrt(B / D(e)),  D(e) = A / (2 - e)^2 - T + c (e - 1), its derivative, and
+ * D, dD/de, without branches: k = -inf where D <= 0 (the root lies to the right), k = D when
+ * B = 0 (then the zero of D is sought).  See bilinear.c for why k rather than h0. */
 LWL_INLINE void lwl_k_of_e(double e, double A, double B, double T, double c, double *k,
-                              double *dk)
+                           double *dk, double *D_out, double *dD_out)
 {
     double a = 1.0 / (2.0 - e);
     double D = A * a * a - T + c * (e - 1.0);
@@ -51,25 +51,37 @@ LWL_INLINE void lwl_k_of_e(double e, double A, double B, double T, double c, dou
     dkv = D > 0.0 ? dkv : 1.0;
     *k = B == 0.0 ? D : kv;
     *dk = B == 0.0 ? dD : dkv;
+    *D_out = D;
+    *dD_out = dD;
 }
 
-/* Roots of m <= LWL_ROOT_BLOCK problems in lockstep (appendix B).
+/* Roots of m <= LWL_ROOT_BLOCK problems in lockstep (appendix B, safeguarded Newton).
  *
  * Problem p is given unflipped: A = |x + w|^2 / 4, B = |x - w|^2 / 4, T = omega y,
  * c = omega^2 / g2, and a warm start u0 (u0 may alias e).  On return e[p] in (0, 1] and
  * sgn[p] = +-1 give the root u = sgn (e - 1); e[p] = 0 flags the degenerate case (x = sgn w
- * with no root inside: u = -sgn).  Each pass takes one safeguarded Newton / bisection step
- * in every problem that has not converged (a converged problem keeps its values), from
- * e0 = 1 (u = 0) or the warm start when it lies on the root's side, bracketed by 0 or 1
- * according to the sign of k(e0).  The passes are branch-free loops over the problems, so
- * the divisions and square roots of several problems run in one vector instruction. */
+ * with no root inside: u = -sgn).
+ *
+ * Each problem keeps a bracket lo < root <= hi (k(lo) < 0 <= k(hi); initially 0 and 1, or
+ * the warm start on its side) and takes Newton steps on k, bisecting when a step leaves the
+ * bracket.  k is concave when T > 0, so a step from the right of the root can overshoot
+ * into the region D <= 0 where k = -inf; the root then lies just right of the zero of D,
+ * and bisection would need many halvings to find the thin window between the two.  So once
+ * such an overshoot has been seen, the steps are Newton steps from the right end hi on
+ * phi(e) = e^2 D(e) - B, which has the same root and is convex and increasing where D > 0:
+ * they approach the root from the right, monotonically and quadratically near it.
+ *
+ * The passes are branch-free loops over the problems (a converged problem keeps its
+ * values), so the divisions and square roots of several problems run in one vector
+ * instruction. */
 LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double *restrict B,
-                                      const double *restrict T, const double *restrict c,
-                                      const double *u0, double *e, double *restrict sgn)
+                                   const double *restrict T, const double *restrict c,
+                                   const double *u0, double *e, double *restrict sgn)
 {
     double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
-    double ea[LWL_ROOT_BLOCK], eb[LWL_ROOT_BLOCK], k[LWL_ROOT_BLOCK], dk[LWL_ROOT_BLOCK];
-    double done[LWL_ROOT_BLOCK], er[LWL_ROOT_BLOCK];
+    double ea[LWL_ROOT_BLOCK], k[LWL_ROOT_BLOCK], dk[LWL_ROOT_BLOCK];
+    double lo[LWL_ROOT_BLOCK], hi[LWL_ROOT_BLOCK], Dh[LWL_ROOT_BLOCK], dDh[LWL_ROOT_BLOCK];
+    double bad[LWL_ROOT_BLOCK], done[LWL_ROOT_BLOCK], er[LWL_ROOT_BLOCK];
     double n_active = 0.0;
 
     for (int p = 0; p < m; p++) {
@@ -79,18 +91,24 @@ LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double
         double ap = flip ? B[p] : A[p], bp = flip ? A[p] : B[p], tp = flip ? -T[p] : T[p];
         double uf0 = s * u0[p];
         double e0 = ((uf0 <= 0.0) & (uf0 > -1.0)) ? 1.0 + uf0 : 1.0;
-        double k0, dk0;
-        lwl_k_of_e(e0, ap, bp, tp, c[p], &k0, &dk0);
+        double k0, dk0, D0, dD0;
+        lwl_k_of_e(e0, ap, bp, tp, c[p], &k0, &dk0, &D0, &dD0);
         int degenerate = (bp == 0.0) & (0.25 * ap - tp - c[p] >= 0.0);
+        int right = k0 > 0.0;
         sgn[p] = s;
         a[p] = ap;
         b[p] = bp;
         t[p] = tp;
         cc[p] = c[p];
         ea[p] = e0;
-        eb[p] = k0 > 0.0 ? 0.0 : 1.0; /* bracketing bound: k(0+) < 0 <= k(1) */
         k[p] = k0;
         dk[p] = dk0;
+        /* k(0+) < 0 <= k(1): at e = 1, D = A - T and dD = 2 A + c */
+        lo[p] = right ? 0.0 : e0;
+        hi[p] = right ? e0 : 1.0;
+        Dh[p] = right ? D0 : ap - tp;
+        dDh[p] = right ? dD0 : 2.0 * ap + c[p];
+        bad[p] = D0 <= 0.0 ? 1.0 : 0.0;
         er[p] = degenerate ? 0.0 : e0;
         done[p] = (degenerate | (k0 == 0.0)) ? 1.0 : 0.0;
         n_active += 1.0 - done[p];
@@ -99,22 +117,34 @@ LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double
     for (int step = 0; step < LWL_MAX_ROOT_STEPS && n_active > 0.0; step++) {
         n_active = 0.0;
         for (int p = 0; p < m; p++) {
-            double lo = ea[p] < eb[p] ? ea[p] : eb[p], hi = ea[p] < eb[p] ? eb[p] : ea[p];
-            double en = ea[p] - k[p] / dk[p];
-            int inside = (en > lo) & (en < hi);
-            /* Newton step below rounding: quadratic convergence, en is the root. */
-            int small = inside & (fabs(en - ea[p]) <= LWL_NEWTON_STOP * ea[p]);
-            en = inside ? en : 0.5 * (ea[p] + eb[p]);
-            double kn, dkn;
-            lwl_k_of_e(en, a[p], b[p], t[p], cc[p], &kn, &dkn);
-            double ebn = (kn > 0.0) != (k[p] > 0.0) ? ea[p] : eb[p];
-            int fin = small | (kn == 0.0) | (fabs(en - ebn) <= 1e-15 * en);
+            /* Newton on phi from hi once D <= 0 has been met, else Newton on k from ea. */
+            int use_phi = bad[p] != 0.0;
+            double h = hi[p];
+            double phi = h * h * Dh[p] - b[p], dphi = 2.0 * h * Dh[p] + h * h * dDh[p];
+            double base = use_phi ? h : ea[p];
+            double en = base - (use_phi ? phi : k[p]) / (use_phi ? dphi : dk[p]);
+            int inside = (en > lo[p]) & (en < hi[p]);
+            /* A Newton step below LWL_NEWTON_STOP: quadratic convergence, en is the root to
+             * rounding (kept in the closed bracket: the root can be e = 1, u = 0, exactly,
+             * as at the start of a batch, where en may round onto the bound). */
+            int small = fabs(en - base) <= LWL_NEWTON_STOP * base;
+            double en_in = en < lo[p] ? lo[p] : (en > hi[p] ? hi[p] : en);
+            en = small ? en_in : (inside ? en : 0.5 * (lo[p] + hi[p]));
+            double kn, dkn, Dn, dDn;
+            lwl_k_of_e(en, a[p], b[p], t[p], cc[p], &kn, &dkn, &Dn, &dDn);
+            int right = kn > 0.0;
+            double lon = right ? lo[p] : en, hin = right ? en : hi[p];
+            int fin = small | (kn == 0.0) | (hin - lon <= 1e-15 * hin);
             int live = done[p] == 0.0;
             er[p] = live ? en : er[p];
             ea[p] = live ? en : ea[p];
-            eb[p] = live ? ebn : eb[p];
             k[p] = live ? kn : k[p];
             dk[p] = live ? dkn : dk[p];
+            lo[p] = live ? lon : lo[p];
+            hi[p] = live ? hin : hi[p];
+            Dh[p] = (live & right) ? Dn : Dh[p];
+            dDh[p] = (live & right) ? dDn : dDh[p];
+            bad[p] = (live & (Dn <= 0.0)) ? 1.0 : bad[p];
             done[p] = (live & !fin) ? 0.0 : 1.0;
             n_active += 1.0 - done[p];
         }
