@@ -89,7 +89,7 @@ LWL_INLINE double lane_sum(const double *v)
 /* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added in
  * the order of the edge pass, so that iterating in one call or several gives the same bits.
  * part: E doubles. */
-static void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum, double *part)
+LWL_INLINE void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum, double *part)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges, nb = n_blocks(K);
     memset(wsum, 0, sizeof(double) * E);
@@ -118,7 +118,7 @@ static void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum, dou
 /* Weight A step (eq 26f,g): mean over items, each node's incoming weights to norm omega.
  * An all-zero incoming vector (any point of the sphere is nearest) becomes
  * omega / sqrt(indeg) on every edge. */
-static void project_weights(lwl_net_ws *ws, const double *wsum)
+LWL_INLINE void project_weights(lwl_net_ws *ws, const double *wsum)
 {
     double inv_k = 1.0 / ws->n_items;
     for (int n = 0; n < ws->n_nodes; n++) {
@@ -207,7 +207,7 @@ LWL_INLINE void project_nodes_block(lwl_net_ws *ws, const double *xsum, int bk)
 }
 
 /* Bias B step (eq 26i) on the reflected biases and the b update; returns the error part. */
-static double biases(lwl_net_ws *ws)
+LWL_INLINE double biases(lwl_net_ws *ws)
 {
     int K = ws->n_items, N = ws->n_nodes, nb = n_blocks(K);
     double beta = ws->beta, err2 = 0.0;
@@ -294,7 +294,7 @@ static void degenerate_lane(const lwl_net_ws *ws, int lo, int hi, const double *
 
 /* Project node n (lanes of block bk) given its roots e, sgn and reflected y (yr), and update
  * x, w, y, mult; accumulate the out-edge sums of x (xs), the item sums of w (part) and the
- * squared error per lane (errv).  dg: scratch for degenerate lanes. */
+ * squared error per lane (errv, padding lanes included: the caller weights them out).  dg: scratch for degenerate lanes. */
 LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restrict xk,
                                double *restrict wk, const double *restrict e,
                                const double *restrict sgn, const double *restrict yr,
@@ -307,15 +307,15 @@ LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restric
     const double *restrict wa = ws->wa;
     const int *restrict src = ws->src;
     double beta = ws->beta, g2 = ws->g2[n], inv_g2 = 1.0 / g2, omega = ws->omega;
-    double f[L], u[L];
-    int deg[L], any_deg = 0;
+    double f[L], u[L], deg[L]; /* deg: 1 in degenerate lanes */
+    int any_deg = 0;
     for (int l = 0; l < L; l++) {
-        deg[l] = e[l] == 0.0;
-        any_deg |= deg[l];
-        f[l] = deg[l] ? 0.0 : 1.0 / (e[l] * (2.0 - e[l]));
-        u[l] = deg[l] ? -sgn[l] : sgn[l] * (e[l] - 1.0);
+        deg[l] = e[l] == 0.0 ? 1.0 : 0.0;
+        any_deg |= e[l] == 0.0;
+        f[l] = e[l] == 0.0 ? 0.0 : 1.0 / (e[l] * (2.0 - e[l]));
+        u[l] = e[l] == 0.0 ? -sgn[l] : sgn[l] * (e[l] - 1.0);
         double dy = (yr[l] - u[l] * omega * inv_g2) - ws->ya[o + l];
-        errv[l] += lw[l] * (g2 * dy * dy);
+        errv[l] += g2 * dy * dy;
         ws->y[o + l] += beta * dy;
         ws->mult[o + l] = u[l];
     }
@@ -323,7 +323,7 @@ LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restric
     long dstride = 0;
     if (any_deg) {
         for (int l = 0; l < L; l++)
-            if (deg[l])
+            if (deg[l] != 0.0)
                 degenerate_lane(ws, lo, hi, xk, wk, xak, l, sgn[l], yr[l], inv_g2,
                                 dg + 2L * (hi - lo) * L, dgx, dgw);
         dstride = L;
@@ -339,10 +339,11 @@ LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restric
             /* flipped frame (bilinear.c): ws = sgn w, r = x - ws, u = sgn (e - 1) */
             double wsg = sgn[l] * wr, r = xr - wsg;
             double xb = (r + e[l] * wsg) * f[l], wb = sgn[l] * ((e[l] * xr - r) * f[l]);
-            xb = deg[l] ? gx[l] : xb;
-            wb = deg[l] ? gw[l] : wb;
+            double gxl = gx[l], gwl = gw[l]; /* loaded in every lane: no branch */
+            xb = deg[l] != 0.0 ? gxl : xb;
+            wb = deg[l] != 0.0 ? gwl : wb;
             double dx = xb - xa_s[l], dw = wb - wat;
-            errv[l] += lw[l] * (dx * dx + dw * dw);
+            errv[l] += dx * dx + dw * dw;
             double xn = xt[l] + beta * dx, wn = wt[l] + beta * dw;
             xt[l] = xn;
             wt[l] = wn;
@@ -409,6 +410,8 @@ LWL_INLINE double edge_block(lwl_net_ws *ws, int bk, double *restrict xsum, doub
         }
         n0 = n1;
     }
+    for (int l = 0; l < L; l++)
+        errv[l] *= lw[l];
     return lane_sum(errv);
 }
 

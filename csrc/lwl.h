@@ -95,7 +95,7 @@ int lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
  *    b_B[n] = mean over items of b.
  */
 
-enum { LWL_LANES = 8 };
+enum { LWL_LANES = 16 };
 
 /* Node side-constraint kinds.  delta[n] is the kind's parameter (full width of the gap or
  * ramp, centred on z = y - b = 0; the margin for class nodes). */
