@@ -27,9 +27,9 @@
  */
 #include <math.h>
 #include "lwl.h"
-#include "roots.h"
+#include "lanes.h"
 
-/* Lockstep root search for m independent problems (m <= LWL_ROOT_BLOCK); see roots.h.
+/* Lockstep root search for m independent problems (m <= LWL_ROOT_BLOCK); see lanes.h.
  * Interleaving independent problems lets the processor overlap their divisions and square
  * roots, which dominate the cost when each is solved in turn. */
 void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, const double *c,

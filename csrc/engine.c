@@ -27,7 +27,7 @@
 #include <math.h>
 #include <string.h>
 #include "lwl.h"
-#include "roots.h"
+#include "lanes.h"
 
 #define L LWL_LANES
 #define CHUNK_BLOCKS 4
@@ -334,6 +334,7 @@ LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restric
         double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
         double *restrict xse = xs + (long)src[t] * L;
         double wat = wa[t], wl[L];
+        LWL_IVDEP
         for (int l = 0; l < L; l++) {
             double xr = 2.0 * xa_s[l] - xt[l], wr = 2.0 * wat - wt[l];
             /* flipped frame (bilinear.c): ws = sgn w, r = x - ws, u = sgn (e - 1) */

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 #include "lwl.h"
-#include "roots.h"
+#include "lanes.h"
 
 /* Features (eq 14b,c): mean over items, clamp at 0, rescale each feature to norm omega.
  * A feature whose consensus is all <= 0 becomes omega on its largest entry.

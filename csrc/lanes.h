@@ -1,6 +1,7 @@
 /*
- * roots.h -- private to the C core: the root search of the bilinear projection for many
- * independent problems at once, written so that the compiler vectorises it across problems.
+ * lanes.h -- private to the C core: what the hot loops need to run many independent
+ * problems side by side ("lanes") in vector instructions, and the root search of the
+ * bilinear projection written that way.
  *
  * Included by bilinear.c, nmf.c and engine.c; everything here is inlined into (and so
  * compiled for the instruction set of) each hot loop that uses it.
@@ -11,8 +12,8 @@
  * units.  The versions give the same results: the C is compiled with -std=c99, which turns
  * off floating-point contraction, so no version fuses multiply-adds.
  */
-#ifndef LWL_ROOTS_H
-#define LWL_ROOTS_H
+#ifndef LWL_LANES_H
+#define LWL_LANES_H
 
 #include <math.h>
 #include "lwl.h"
@@ -22,6 +23,13 @@
 #define LWL_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define LWL_HOT
+#endif
+
+/* Before a loop over lanes whose arrays the compiler cannot prove distinct (they are). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define LWL_IVDEP _Pragma("GCC ivdep")
+#else
+#define LWL_IVDEP
 #endif
 
 /* Inlined into every caller, so that each version of a hot loop gets its own vector code. */
@@ -55,6 +63,24 @@ LWL_INLINE void lwl_k_of_e(double e, double A, double B, double T, double c, dou
     *dD_out = dD;
 }
 
+/* The next point of the safeguarded Newton search from a point ea with k(ea), dk(ea),
+ * bracket lo < root <= hi and the D, dD/de of hi (see lwl_roots_lockstep).  *fin = 1 when
+ * that Newton step is below LWL_NEWTON_STOP: quadratic convergence, the point is then the
+ * root to rounding (kept in the closed bracket: the root can be e = 1, u = 0, exactly, as at
+ * the start of a batch, where the point may round onto the bound). */
+LWL_INLINE double lwl_next_point(double ea, double k, double dk, double lo, double hi, double Dh,
+                                 double dDh, double B, int use_phi, int *fin)
+{
+    double phi = hi * hi * Dh - B, dphi = 2.0 * hi * Dh + hi * hi * dDh;
+    double base = use_phi ? hi : ea;
+    double en = base - (use_phi ? phi : k) / (use_phi ? dphi : dk);
+    int inside = (en > lo) & (en < hi);
+    int small = fabs(en - base) <= LWL_NEWTON_STOP * base;
+    double en_in = en < lo ? lo : (en > hi ? hi : en);
+    *fin = small;
+    return small ? en_in : (inside ? en : 0.5 * (lo + hi));
+}
+
 /* Roots of m <= LWL_ROOT_BLOCK problems in lockstep (appendix B, safeguarded Newton).
  *
  * Problem p is given unflipped: A = |x + w|^2 / 4, B = |x - w|^2 / 4, T = omega y,
@@ -71,15 +97,16 @@ LWL_INLINE void lwl_k_of_e(double e, double A, double B, double T, double c, dou
  * phi(e) = e^2 D(e) - B, which has the same root and is convex and increasing where D > 0:
  * they approach the root from the right, monotonically and quadratically near it.
  *
- * The passes are branch-free loops over the problems (a converged problem keeps its
- * values), so the divisions and square roots of several problems run in one vector
- * instruction. */
+ * Each pass evaluates k at every unfinished problem's next point and then decides the
+ * point after it, so a problem finishes in the pass whose evaluation makes the next Newton
+ * step negligible.  The passes are branch-free loops over the problems (a finished problem
+ * keeps its values), so the divisions and square roots of several problems run in one
+ * vector instruction. */
 LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double *restrict B,
                                    const double *restrict T, const double *restrict c,
                                    const double *u0, double *e, double *restrict sgn)
 {
     double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
-    double ea[LWL_ROOT_BLOCK], k[LWL_ROOT_BLOCK], dk[LWL_ROOT_BLOCK];
     double lo[LWL_ROOT_BLOCK], hi[LWL_ROOT_BLOCK], Dh[LWL_ROOT_BLOCK], dDh[LWL_ROOT_BLOCK];
     double bad[LWL_ROOT_BLOCK], done[LWL_ROOT_BLOCK], er[LWL_ROOT_BLOCK];
     double n_active = 0.0;
@@ -95,57 +122,45 @@ LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double
         lwl_k_of_e(e0, ap, bp, tp, c[p], &k0, &dk0, &D0, &dD0);
         int degenerate = (bp == 0.0) & (0.25 * ap - tp - c[p] >= 0.0);
         int right = k0 > 0.0;
+        /* k(0+) < 0 <= k(1): at e = 1, D = A - T and dD = 2 A + c */
+        double lop = right ? 0.0 : e0, hip = right ? e0 : 1.0;
+        double Dhp = right ? D0 : ap - tp, dDhp = right ? dD0 : 2.0 * ap + c[p];
+        int use_phi = D0 <= 0.0, small;
+        double en = lwl_next_point(e0, k0, dk0, lop, hip, Dhp, dDhp, bp, use_phi, &small);
         sgn[p] = s;
         a[p] = ap;
         b[p] = bp;
         t[p] = tp;
         cc[p] = c[p];
-        ea[p] = e0;
-        k[p] = k0;
-        dk[p] = dk0;
-        /* k(0+) < 0 <= k(1): at e = 1, D = A - T and dD = 2 A + c */
-        lo[p] = right ? 0.0 : e0;
-        hi[p] = right ? e0 : 1.0;
-        Dh[p] = right ? D0 : ap - tp;
-        dDh[p] = right ? dD0 : 2.0 * ap + c[p];
-        bad[p] = D0 <= 0.0 ? 1.0 : 0.0;
-        er[p] = degenerate ? 0.0 : e0;
-        done[p] = (degenerate | (k0 == 0.0)) ? 1.0 : 0.0;
+        lo[p] = lop;
+        hi[p] = hip;
+        Dh[p] = Dhp;
+        dDh[p] = dDhp;
+        bad[p] = use_phi ? 1.0 : 0.0;
+        er[p] = degenerate ? 0.0 : (k0 == 0.0 ? e0 : en);
+        done[p] = (degenerate | (k0 == 0.0) | small) ? 1.0 : 0.0;
         n_active += 1.0 - done[p];
     }
 
     for (int step = 0; step < LWL_MAX_ROOT_STEPS && n_active > 0.0; step++) {
         n_active = 0.0;
         for (int p = 0; p < m; p++) {
-            /* Newton on phi from hi once D <= 0 has been met, else Newton on k from ea. */
-            int use_phi = bad[p] != 0.0;
-            double h = hi[p];
-            double phi = h * h * Dh[p] - b[p], dphi = 2.0 * h * Dh[p] + h * h * dDh[p];
-            double base = use_phi ? h : ea[p];
-            double en = base - (use_phi ? phi : k[p]) / (use_phi ? dphi : dk[p]);
-            int inside = (en > lo[p]) & (en < hi[p]);
-            /* A Newton step below LWL_NEWTON_STOP: quadratic convergence, en is the root to
-             * rounding (kept in the closed bracket: the root can be e = 1, u = 0, exactly,
-             * as at the start of a batch, where en may round onto the bound). */
-            int small = fabs(en - base) <= LWL_NEWTON_STOP * base;
-            double en_in = en < lo[p] ? lo[p] : (en > hi[p] ? hi[p] : en);
-            en = small ? en_in : (inside ? en : 0.5 * (lo[p] + hi[p]));
-            double kn, dkn, Dn, dDn;
-            lwl_k_of_e(en, a[p], b[p], t[p], cc[p], &kn, &dkn, &Dn, &dDn);
+            double ep = er[p], kn, dkn, Dn, dDn;
+            lwl_k_of_e(ep, a[p], b[p], t[p], cc[p], &kn, &dkn, &Dn, &dDn);
             int right = kn > 0.0;
-            double lon = right ? lo[p] : en, hin = right ? en : hi[p];
-            int fin = small | (kn == 0.0) | (hin - lon <= 1e-15 * hin);
+            double lon = right ? lo[p] : ep, hin = right ? ep : hi[p];
+            double Dhn = right ? Dn : Dh[p], dDhn = right ? dDn : dDh[p];
+            int use_phi = (bad[p] != 0.0) | (Dn <= 0.0), small;
+            double en = lwl_next_point(ep, kn, dkn, lon, hin, Dhn, dDhn, b[p], use_phi, &small);
+            int root = (kn == 0.0) | (hin - lon <= 1e-15 * hin);
             int live = done[p] == 0.0;
-            er[p] = live ? en : er[p];
-            ea[p] = live ? en : ea[p];
-            k[p] = live ? kn : k[p];
-            dk[p] = live ? dkn : dk[p];
+            er[p] = live ? (root ? ep : en) : er[p];
             lo[p] = live ? lon : lo[p];
             hi[p] = live ? hin : hi[p];
-            Dh[p] = (live & right) ? Dn : Dh[p];
-            dDh[p] = (live & right) ? dDn : dDh[p];
-            bad[p] = (live & (Dn <= 0.0)) ? 1.0 : bad[p];
-            done[p] = (live & !fin) ? 0.0 : 1.0;
+            Dh[p] = live ? Dhn : Dh[p];
+            dDh[p] = live ? dDhn : dDh[p];
+            bad[p] = (live & use_phi) ? 1.0 : bad[p];
+            done[p] = (live & !(root | small)) ? 0.0 : 1.0;
             n_active += 1.0 - done[p];
         }
     }
