@@ -292,9 +292,53 @@ static void degenerate_lane(const lwl_net_ws *ws, int lo, int hi, const double *
     }
 }
 
+/* The edge part of project_update: the projection of every in-edge of node n (lanes of
+ * one block) from its reflection, and the updates.  with_degenerate: take the lanes with
+ * deg[l] = 1 from dgx, dgw [indeg][L] (a separate instance of the loop, so the common
+ * case pays nothing for them). */
+LWL_INLINE void update_edges(const lwl_net_ws *ws, int lo, int hi, double *restrict xk,
+                             double *restrict wk, const double *restrict xak,
+                             const double *restrict e, const double *restrict sgn,
+                             const double *restrict f, const double *restrict deg,
+                             const double *restrict dgx, const double *restrict dgw,
+                             int with_degenerate, const double *restrict lw,
+                             double *restrict xs, double *restrict part, double *restrict errv)
+{
+    const double *restrict wa = ws->wa;
+    const int *restrict src = ws->src;
+    double beta = ws->beta;
+    for (int t = lo; t < hi; t++) {
+        const double *restrict xa_s = xak + (long)src[t] * L;
+        double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+        double *restrict xse = xs + (long)src[t] * L;
+        double wat = wa[t], wl[L];
+        LWL_IVDEP
+        for (int l = 0; l < L; l++) {
+            double xr = 2.0 * xa_s[l] - xt[l], wr = 2.0 * wat - wt[l];
+            /* flipped frame (bilinear.c): ws = sgn w, r = x - ws, u = sgn (e - 1) */
+            double wsg = sgn[l] * wr, r = xr - wsg;
+            double xb = (r + e[l] * wsg) * f[l], wb = sgn[l] * ((e[l] * xr - r) * f[l]);
+            if (with_degenerate) {
+                double gxl = dgx[(long)(t - lo) * L + l], gwl = dgw[(long)(t - lo) * L + l];
+                xb = deg[l] != 0.0 ? gxl : xb;
+                wb = deg[l] != 0.0 ? gwl : wb;
+            }
+            double dx = xb - xa_s[l], dw = wb - wat;
+            errv[l] += dx * dx + dw * dw;
+            double xn = xt[l] + beta * dx, wn = wt[l] + beta * dw;
+            xt[l] = xn;
+            wt[l] = wn;
+            xse[l] += xn;
+            wl[l] = lw[l] * wn;
+        }
+        part[t] += lane_sum(wl);
+    }
+}
+
 /* Project node n (lanes of block bk) given its roots e, sgn and reflected y (yr), and update
  * x, w, y, mult; accumulate the out-edge sums of x (xs), the item sums of w (part) and the
- * squared error per lane (errv, padding lanes included: the caller weights them out).  dg: scratch for degenerate lanes. */
+ * squared error per lane (errv, padding lanes included: the caller weights them out).
+ * dg: scratch for degenerate lanes. */
 LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restrict xk,
                                double *restrict wk, const double *restrict e,
                                const double *restrict sgn, const double *restrict yr,
@@ -304,8 +348,6 @@ LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restric
     int lo = ws->in_start[n], hi = ws->in_start[n + 1];
     long o = noff + (long)n * L;
     const double *restrict xak = ws->xa + noff;
-    const double *restrict wa = ws->wa;
-    const int *restrict src = ws->src;
     double beta = ws->beta, g2 = ws->g2[n], inv_g2 = 1.0 / g2, omega = ws->omega;
     double f[L], u[L], deg[L]; /* deg: 1 in degenerate lanes */
     int any_deg = 0;
@@ -319,40 +361,16 @@ LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restric
         ws->y[o + l] += beta * dy;
         ws->mult[o + l] = u[l];
     }
+    if (!any_deg) {
+        update_edges(ws, lo, hi, xk, wk, xak, e, sgn, f, deg, NULL, NULL, 0, lw, xs, part, errv);
+        return;
+    }
     double *dgx = dg, *dgw = dg + (long)(hi - lo) * L;
-    long dstride = 0;
-    if (any_deg) {
-        for (int l = 0; l < L; l++)
-            if (deg[l] != 0.0)
-                degenerate_lane(ws, lo, hi, xk, wk, xak, l, sgn[l], yr[l], inv_g2,
-                                dg + 2L * (hi - lo) * L, dgx, dgw);
-        dstride = L;
-    }
-    for (int t = lo; t < hi; t++) {
-        const double *restrict xa_s = xak + (long)src[t] * L;
-        const double *restrict gx = dgx + (t - lo) * dstride, *restrict gw = dgw + (t - lo) * dstride;
-        double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
-        double *restrict xse = xs + (long)src[t] * L;
-        double wat = wa[t], wl[L];
-        LWL_IVDEP
-        for (int l = 0; l < L; l++) {
-            double xr = 2.0 * xa_s[l] - xt[l], wr = 2.0 * wat - wt[l];
-            /* flipped frame (bilinear.c): ws = sgn w, r = x - ws, u = sgn (e - 1) */
-            double wsg = sgn[l] * wr, r = xr - wsg;
-            double xb = (r + e[l] * wsg) * f[l], wb = sgn[l] * ((e[l] * xr - r) * f[l]);
-            double gxl = gx[l], gwl = gw[l]; /* loaded in every lane: no branch */
-            xb = deg[l] != 0.0 ? gxl : xb;
-            wb = deg[l] != 0.0 ? gwl : wb;
-            double dx = xb - xa_s[l], dw = wb - wat;
-            errv[l] += dx * dx + dw * dw;
-            double xn = xt[l] + beta * dx, wn = wt[l] + beta * dw;
-            xt[l] = xn;
-            wt[l] = wn;
-            xse[l] += xn;
-            wl[l] = lw[l] * wn;
-        }
-        part[t] += lane_sum(wl);
-    }
+    for (int l = 0; l < L; l++)
+        if (deg[l] != 0.0)
+            degenerate_lane(ws, lo, hi, xk, wk, xak, l, sgn[l], yr[l], inv_g2,
+                            dg + 2L * (hi - lo) * L, dgx, dgw);
+    update_edges(ws, lo, hi, xk, wk, xak, e, sgn, f, deg, dgx, dgw, 1, lw, xs, part, errv);
 }
 
 /* Edge pass over the items of block bk (eq 26h, the B step of the edges): nodes are taken
