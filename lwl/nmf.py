@@ -275,10 +275,10 @@ class _NMFBuffers:
         self.ws.n_items = K
         self.ws.data = ptr(self.data)
         codes = encode(Xb, features)
-        self.x[:K * D * C].reshape(K, D, C)[:] = codes[:, None, :]
-        self.w[:K * D * C].reshape(K, D, C)[:] = features.T[None, :, :]
+        self.x[:K * C * D].reshape(K, C, D)[:] = codes[:, :, None]
+        self.w[:K * C * D].reshape(K, C, D)[:] = features[None, :, :]
         self.code[:K * C] = codes.ravel()
-        self.feature[:] = features.T.ravel()
+        self.feature[:] = features.ravel()
         self.mult[:] = 0.0  # root searches start at u = 0 (appendix B)
 
     def run(self, max_iter, tol, errs, progress=False):
@@ -301,7 +301,7 @@ class _NMFBuffers:
         return False
 
     def features(self):
-        return self.feature.reshape(self.D, self.C).T.copy()
+        return self.feature.reshape(self.C, self.D).copy()
 
     def codes(self):
         return self.code[:self.ws.n_items * self.C].reshape(-1, self.C).copy()
