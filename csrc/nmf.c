@@ -124,9 +124,10 @@ LWL_INLINE void apply_update(const lwl_nmf_ws *ws, int k, int j0, int n,
                              double *restrict errv)
 {
     int D = ws->n_data, C = ws->n_code;
-    double beta = ws->beta, f[LANES];
+    double beta = ws->beta, f[LANES], sf[LANES], ev[LANES] = {0.0};
     for (int l = 0; l < n; l++) {
         f[l] = 1.0 / (e[l] * (2.0 - e[l]));
+        sf[l] = sgn[l] * f[l];
         ws->mult[(long)k * D + j0 + l] = sgn[l] * (e[l] - 1.0);
     }
     for (int i = 0; i < C; i++) {
@@ -136,12 +137,13 @@ LWL_INLINE void apply_update(const lwl_nmf_ws *ws, int k, int j0, int n,
         double *restrict xp = xpart + ((long)k * C + i) * LANES + j0 % LANES;
         double *restrict wsm = wsum + (long)i * D + j0;
         double xa = ws->code[k * C + i], xa2 = 2.0 * xa;
+        LWL_IVDEP
         for (int l = 0; l < n; l++) {
             double xr = xa2 - x[l], wr = 2.0 * wa[l] - w[l];
             double wsg = sgn[l] * wr, r = xr - wsg;
-            double xb = (r + e[l] * wsg) * f[l], wb = sgn[l] * ((e[l] * xr - r) * f[l]);
+            double xb = (r + e[l] * wsg) * f[l], wb = (e[l] * xr - r) * sf[l];
             double dx = xb - xa, dw = wb - wa[l];
-            errv[l] += dx * dx + dw * dw;
+            ev[l] += dx * dx + dw * dw;
             double xn = x[l] + beta * dx, wn = w[l] + beta * dw;
             x[l] = xn;
             w[l] = wn;
@@ -149,6 +151,8 @@ LWL_INLINE void apply_update(const lwl_nmf_ws *ws, int k, int j0, int n,
             wsm[l] += wn;
         }
     }
+    for (int l = 0; l < n; l++)
+        errv[l] += ev[l];
 }
 
 /* The same for a block with a degenerate lane (e = 0: x = sgn w, eq 18 fails; rare), lane
@@ -167,18 +171,19 @@ static void apply_update_scalar(const lwl_nmf_ws *ws, int k, int j0, int n, cons
             gx[i] = 2.0 * ws->code[k * C + i] - ws->x[t];
             gw[i] = 2.0 * ws->feature[(long)i * D + j] - ws->w[t];
         }
-        double y = ws->data[(long)k * D + j];
+        double y = ws->data[(long)k * D + j], ev = 0.0;
         ws->mult[(long)k * D + j] = lwl_bilinear_apply(C, gx, gw, &y, 1.0, 0.0, e[l], sgn[l]);
         for (int i = 0; i < C; i++) {
             long t = ((long)k * C + i) * D + j;
             double dx = gx[i] - ws->code[k * C + i], dw = gw[i] - ws->feature[(long)i * D + j];
-            errv[l] += dx * dx + dw * dw;
+            ev += dx * dx + dw * dw;
             double xn = ws->x[t] + beta * dx, wn = ws->w[t] + beta * dw;
             ws->x[t] = xn;
             ws->w[t] = wn;
             xpart[((long)k * C + i) * LANES + j % LANES] += xn;
             wsum[(long)i * D + j] += wn;
         }
+        errv[l] += ev;
     }
 }
 
