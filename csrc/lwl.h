@@ -58,7 +58,9 @@ typedef struct {
     double *x, *w;        /* [n_items][n_code][n_data]   RRR iterates             */
     double *code;         /* [n_items][n_code]           x_A of the last A step    */
     double *feature;      /* [n_code][n_data]            w_A of the last A step    */
-    double *mult;         /* [n_items][n_data]           last B-step multipliers u (warm starts; 0 at first) */
+    double *mult;         /* [2][n_items][n_data]        B-step multipliers u of the last two
+                                                         iterations, last first (warm starts;
+                                                         0 at first) */
     double *scratch;      /* [lwl_nmf_scratch_size(...)] workspace */
 } lwl_nmf_ws;
 

@@ -114,6 +114,22 @@ LWL_INLINE void reflect_sums(const lwl_nmf_ws *ws, int k, int j0, int n, double 
     }
 }
 
+/* The data values (T of the bilinear problem, omega = 1) and warm starts of a block's root
+ * searches.  The warm start is the multiplier extrapolated from the last two iterations,
+ * u + (u - u_prev): RRR moves the iterate smoothly, and this saves about one Newton pass per
+ * root search (the root does not depend on the start beyond rounding). */
+LWL_INLINE void root_inputs(const lwl_nmf_ws *ws, int k, int j0, int n, double *restrict T,
+                            double *restrict u0)
+{
+    long o = (long)k * ws->n_data + j0;
+    double *restrict u = ws->mult + o, *restrict u_prev = u + (long)ws->n_items * ws->n_data;
+    for (int l = 0; l < n; l++) {
+        T[l] = ws->data[o + l];
+        u0[l] = u[l] + (u[l] - u_prev[l]);
+        u_prev[l] = u[l];
+    }
+}
+
 /* Block update from the roots e, sgn of its lanes (none degenerate): the projection of the
  * reflected point in the flipped frame (bilinear.c: ws = sgn w, r = x - ws, eq 19 with
  * u = sgn (e - 1), 1 - u^2 = e (2 - e)), then x, w += beta (P_B - P_A); adds to the sums
@@ -214,16 +230,18 @@ LWL_HOT int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *er
             for (int q = 0; q < nb; q++) {
                 int k = (b0 + q) / per_item, j0 = (b0 + q) % per_item * LANES;
                 int n = D - j0 < LANES ? D - j0 : LANES, p0 = q * LANES;
-                if (n == LANES)
+                if (n == LANES) {
                     reflect_sums(ws, k, j0, LANES, A + p0, B + p0);
-                else
+                    root_inputs(ws, k, j0, LANES, T + p0, e + p0);
+                } else {
                     reflect_sums(ws, k, j0, n, A + p0, B + p0);
-                for (int l = 0; l < LANES; l++) {
-                    int j = j0 + (l < n ? l : 0);
-                    A[p0 + l] = A[p0 + (l < n ? l : 0)];
-                    B[p0 + l] = B[p0 + (l < n ? l : 0)];
-                    T[p0 + l] = ws->data[(long)k * D + j];
-                    e[p0 + l] = ws->mult[(long)k * D + j]; /* warm start in, root out */
+                    root_inputs(ws, k, j0, n, T + p0, e + p0);
+                    for (int l = n; l < LANES; l++) {
+                        A[p0 + l] = A[p0];
+                        B[p0 + l] = B[p0];
+                        T[p0 + l] = T[p0];
+                        e[p0 + l] = e[p0];
+                    }
                 }
             }
             lwl_roots_lockstep(nb * LANES, A, B, T, no_y_metric, e, e, sgn);

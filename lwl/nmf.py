@@ -259,7 +259,7 @@ class _NMFBuffers:
         self.w = np.zeros(K * D * C)
         self.code = np.zeros(K * C)
         self.feature = np.zeros(D * C)
-        self.mult = np.zeros(K * D)
+        self.mult = np.zeros(2 * K * D)
         self.scratch = np.zeros(lib.lwl_nmf_scratch_size(K, D, C))
         self.data = None
         self.ws = ffi.new("lwl_nmf_ws *")

@@ -206,7 +206,7 @@ def _c_iterations(x, w, Y, omega, beta, n_iter):
     out = np.empty(n_iter)
     assert lib.lwl_nmf_iterate(buf.ws, n_iter, 0.0, ptr(out)) == n_iter
     return (buf.x.reshape(K, C, D), buf.w.reshape(K, C, D), buf.codes(), buf.features(),
-            buf.mult.reshape(K, D), out)
+            buf.mult[:K * D].reshape(K, D), out)
 
 
 @pytest.mark.parametrize("K,C,D", [(5, 3, 13),   # 2 blocks per item, the second short
