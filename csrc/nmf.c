@@ -27,7 +27,7 @@
 /* Features (eq 14b,c): mean over items, clamp at 0, rescale each feature to norm omega.
  * A feature whose consensus is all <= 0 becomes omega on its largest entry.
  * wsum[i][j] holds the sum over items. */
-static void project_features(const lwl_nmf_ws *ws, const double *wsum)
+LWL_INLINE void project_features(const lwl_nmf_ws *ws, const double *wsum)
 {
     int D = ws->n_data, C = ws->n_code;
     double inv_k = 1.0 / ws->n_items;
@@ -55,7 +55,7 @@ static void project_features(const lwl_nmf_ws *ws, const double *wsum)
 }
 
 /* Codes (eq 14a): mean over data nodes, clamp at 0.  xpart[k][i][LANES]: the sums per lane. */
-static void project_codes(const lwl_nmf_ws *ws, const double *xpart)
+LWL_INLINE void project_codes(const lwl_nmf_ws *ws, const double *xpart)
 {
     int n = ws->n_items * ws->n_code;
     double inv_d = 1.0 / ws->n_data;
