@@ -23,6 +23,9 @@
 
 #define LANES 8
 #define GROUP (LWL_ROOT_BLOCK / LANES)
+#if GROUP < 1
+#error "a root search must take at least one block of LANES problems"
+#endif
 
 /* Features (eq 14b,c): mean over items, clamp at 0, rescale each feature to norm omega.
  * A feature whose consensus is all <= 0 becomes omega on its largest entry.
