@@ -168,7 +168,9 @@ class RRRNMF(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         C = self.n_components
         K = n if self.batch_size is None else self.batch_size
-        check_memory(8 * (2 * K * D * C + K * C + 2 * D * C + K * D), "the RRR state of one batch")
+        # x, w; code, its lane sums; feature, item sums; two multipliers per data value
+        check_memory(8 * (2 * K * D * C + 9 * K * C + 2 * D * C + 2 * K * D),
+                     "the RRR state of one batch")
 
         features = self._initial_features(H, D, rng)
         self.n_features_in_ = D
