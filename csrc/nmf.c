@@ -6,7 +6,7 @@
  * are accumulated while the previous iteration writes its update, so an iteration makes a
  * single pass over the [n_items][n_code][n_data] arrays: read x and w, project, write x and w.
  *
- * Lanes: data nodes j of one item are taken in blocks of LANES (j0 = 0, 8, 16, ...), and
+ * Lanes: data nodes j of one item are taken in blocks of LANES (j0 = 0, 16, 32, ...), and
  * every step is the same arithmetic on the lanes of a block, contiguous in memory, which
  * the compiler turns into vector instructions.  The bilinear problems (eq 14d) of GROUP
  * blocks, of one item or several consecutive ones, share one lockstep root search (lanes.h),
@@ -21,7 +21,7 @@
 #include "lwl.h"
 #include "lanes.h"
 
-#define LANES 8
+#define LANES 16
 #define GROUP (LWL_ROOT_BLOCK / LANES)
 #if GROUP < 1
 #error "a root search must take at least one block of LANES problems"

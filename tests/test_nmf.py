@@ -151,7 +151,7 @@ def test_ctrl_c_keeps_the_features_reached(monkeypatch):
 
 
 # ---------------------------------------------------------------- the C iteration itself
-# lwl_nmf_iterate works on blocks of 8 data nodes and solves the bilinear problems of
+# lwl_nmf_iterate works on blocks of 16 data nodes and solves the bilinear problems of
 # several blocks (of one or several items) in one root search; these compare its iterates
 # with a plain numpy RRR iteration (section 1, eq 14, 19) on states that are not fixed points.
 
@@ -209,7 +209,7 @@ def _c_iterations(x, w, Y, omega, beta, n_iter):
             buf.mult[:K * D].reshape(K, D), out)
 
 
-@pytest.mark.parametrize("K,C,D", [(5, 3, 13),   # 2 blocks per item, the second short
+@pytest.mark.parametrize("K,C,D", [(5, 3, 29),   # 2 blocks per item, the second short
                                    (3, 4, 77),   # D >= 64: groups cross items mid-way
                                    (7, 2, 5),    # D < 8: every block short
                                    (4, 8, 16)])  # full blocks, 4 items per root search
@@ -248,7 +248,7 @@ def test_a_feature_with_no_positive_consensus_goes_to_its_largest_entry():
 def test_degenerate_lane_in_a_full_block(y):
     """At (item 0, node 3) the reflected point has x = w exactly and no root inside (eq 18
     fails): that lane takes the degenerate projection of bilinear.c, the other 15 lanes of
-    its root search and the 7 others of its block the ordinary one."""
+    its block and the 16 of the other item's block the ordinary one."""
     rng = np.random.default_rng(7)
     K, C, D, j0 = 2, 2, 16, 3
     # multiples of 1/1024: every sum the iteration forms on them is exact
