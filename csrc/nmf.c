@@ -8,10 +8,11 @@
  *
  * Lanes: data nodes j of one item are taken in blocks of LANES (j0 = 0, 16, 32, ...), and
  * every step is the same arithmetic on the lanes of a block, contiguous in memory, which
- * the compiler turns into vector instructions.  The bilinear problems (eq 14d) of GROUP
- * blocks, of one item or several consecutive ones, share one lockstep root search (lanes.h),
- * so it runs full even when n_data is small.  Per group: reflect and sum, find the roots,
- * project and update (the group's x and w are then still in cache).
+ * the compiler turns into vector instructions.  The bilinear problems (eq 14d) of as many
+ * consecutive blocks as LWL_ROOT_BLOCK takes, of one item or several, share one lockstep
+ * root search (lanes.h), so it runs full even when n_data is small.  Per group of blocks:
+ * reflect and sum, find the roots, project and update (the group's x and w are then still
+ * in cache).
  *
  * Sums over data nodes are kept per lane (j % LANES) and the lanes added in order in P_A,
  * so results do not depend on how blocks are grouped.
@@ -22,8 +23,7 @@
 #include "lanes.h"
 
 #define LANES 16
-#define GROUP (LWL_ROOT_BLOCK / LANES)
-#if GROUP < 1
+#if LWL_ROOT_BLOCK < LANES
 #error "a root search must take at least one block of LANES problems"
 #endif
 
@@ -227,38 +227,37 @@ LWL_HOT int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *er
         memset(wsum, 0, sizeof(double) * D * C);
 
         double errv[LANES] = {0.0};
-        for (int b0 = 0; b0 < n_blk; b0 += GROUP) {
-            int nb = n_blk - b0 < GROUP ? n_blk - b0 : GROUP;
-            /* Reflect and sum; a short block's spare lanes repeat its lane 0. */
-            for (int q = 0; q < nb; q++) {
-                int k = (b0 + q) / per_item, j0 = (b0 + q) % per_item * LANES;
-                int n = D - j0 < LANES ? D - j0 : LANES, p0 = q * LANES;
+        for (int b0 = 0, b1; b0 < n_blk; b0 = b1) {
+            /* Blocks [b0, b1) with at most LWL_ROOT_BLOCK problems: reflect and sum. */
+            int p = 0;
+            for (b1 = b0; b1 < n_blk; b1++) {
+                int k = b1 / per_item, j0 = b1 % per_item * LANES;
+                int n = D - j0 < LANES ? D - j0 : LANES;
+                if (p + n > LWL_ROOT_BLOCK)
+                    break;
                 if (n == LANES) {
-                    reflect_sums(ws, k, j0, LANES, A + p0, B + p0);
-                    root_inputs(ws, k, j0, LANES, T + p0, e + p0);
+                    reflect_sums(ws, k, j0, LANES, A + p, B + p);
+                    root_inputs(ws, k, j0, LANES, T + p, e + p);
                 } else {
-                    reflect_sums(ws, k, j0, n, A + p0, B + p0);
-                    root_inputs(ws, k, j0, n, T + p0, e + p0);
-                    for (int l = n; l < LANES; l++) {
-                        A[p0 + l] = A[p0];
-                        B[p0 + l] = B[p0];
-                        T[p0 + l] = T[p0];
-                        e[p0 + l] = e[p0];
-                    }
+                    reflect_sums(ws, k, j0, n, A + p, B + p);
+                    root_inputs(ws, k, j0, n, T + p, e + p);
                 }
+                p += n;
             }
-            lwl_roots_lockstep(nb * LANES, A, B, T, no_y_metric, e, e, sgn);
-            for (int q = 0; q < nb; q++) {
-                int k = (b0 + q) / per_item, j0 = (b0 + q) % per_item * LANES;
-                int n = D - j0 < LANES ? D - j0 : LANES, p0 = q * LANES, deg = 0;
+            lwl_roots_lockstep(p, A, B, T, no_y_metric, e, e, sgn);
+            p = 0;
+            for (int bk = b0; bk < b1; bk++) {
+                int k = bk / per_item, j0 = bk % per_item * LANES;
+                int n = D - j0 < LANES ? D - j0 : LANES, deg = 0;
                 for (int l = 0; l < n; l++)
-                    deg |= e[p0 + l] == 0.0;
+                    deg |= e[p + l] == 0.0;
                 if (deg)
-                    apply_update_scalar(ws, k, j0, n, e + p0, sgn + p0, xpart, wsum, errv, g);
+                    apply_update_scalar(ws, k, j0, n, e + p, sgn + p, xpart, wsum, errv, g);
                 else if (n == LANES)
-                    apply_update(ws, k, j0, LANES, e + p0, sgn + p0, xpart, wsum, errv);
+                    apply_update(ws, k, j0, LANES, e + p, sgn + p, xpart, wsum, errv);
                 else
-                    apply_update(ws, k, j0, n, e + p0, sgn + p0, xpart, wsum, errv);
+                    apply_update(ws, k, j0, n, e + p, sgn + p, xpart, wsum, errv);
+                p += n;
             }
         }
         double err2 = 0.0;
