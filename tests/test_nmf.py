@@ -211,7 +211,7 @@ def _c_iterations(x, w, Y, omega, beta, n_iter):
 
 @pytest.mark.parametrize("K,C,D", [(5, 3, 29),   # 2 blocks per item, the second short
                                    (3, 4, 77),   # D >= 64: groups cross items mid-way
-                                   (7, 2, 5),    # D < 8: every block short
+                                   (15, 2, 5),   # D < 8: short blocks, 12 per root search
                                    (4, 8, 16)])  # full blocks, 4 items per root search
 def test_iterations_match_a_plain_numpy_rrr(K, C, D):
     rng = np.random.default_rng(K * 1000 + D)
