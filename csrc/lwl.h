@@ -21,7 +21,8 @@
 double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega, double inv_g2);
 
 /* The same, with the root search started at u0 instead of 0 (the result does not depend on
- * it beyond rounding): RRR passes the previous iteration's multiplier. */
+ * it beyond rounding): RRR passes the previous iteration's multiplier (NMF: extrapolated
+ * from the last two). */
 double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
                                  double inv_g2, double u0);
 
