@@ -275,3 +275,24 @@ def test_degenerate_lane_in_a_full_block(y):
     np.testing.assert_allclose(wc, wr, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(mult, mult_r, rtol=1e-9, atol=1e-12)
     assert errs[0] == pytest.approx(err_r, rel=1e-10)
+
+
+def test_iterations_do_not_depend_on_how_they_are_split_into_calls():
+    """The warm starts and the sums for P_A carry over between calls bit for bit."""
+    from lwl._core import lib, ptr
+    from lwl.nmf import _NMFBuffers
+    rng = np.random.default_rng(0)
+    X, H = rng.uniform(size=(20, 45)), rng.uniform(size=(7, 45))
+    runs = []
+    for calls in ([30], [1] * 30, [7, 16, 7]):
+        buf = _NMFBuffers(20, 45, 7, 0.8, 0.3)
+        buf.start_batch(X, H)
+        errs = []
+        for n in calls:
+            out = np.empty(n)
+            lib.lwl_nmf_iterate(buf.ws, n, 0.0, ptr(out))
+            errs.extend(out)
+        runs.append((np.array(errs), buf.x.copy(), buf.features()))
+    for errs, x, feat in runs[1:]:
+        assert np.array_equal(errs, runs[0][0]) and np.array_equal(x, runs[0][1])
+        assert np.array_equal(feat, runs[0][2])
