@@ -21,7 +21,8 @@
 double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega, double inv_g2);
 
 /* The same, with the root search started at u0 instead of 0 (the result does not depend on
- * it beyond rounding): RRR passes the previous iteration's multiplier. */
+ * it beyond rounding): RRR passes the previous iteration's multiplier (NMF: extrapolated
+ * from the last two). */
 double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
                                  double inv_g2, double u0);
 
@@ -45,8 +46,9 @@ void lwl_bilinear_project_many(int m, int n, double *x, double *w, double *y, do
 /* ---- RRR non-negative matrix factorisation (paper section 4, eq 14, 22) ---------------
  * Data Y[k][j], k < n_items (|K|), j < n_data (|D|); n_code (|C|) code nodes.
  * Edge i -> j from code node i to data node j; variables per item k and edge:
- *   x[k][j][i]  code value replicated on the edge,   w[k][j][i]  feature weight.
- * A: consensus of w over k, clamp >= 0, each feature (w[.][i]) rescaled to norm omega
+ *   x[k][i][j]  code value replicated on the edge,   w[k][i][j]  feature weight
+ * (data nodes contiguous: the C code works on several data nodes at once).
+ * A: consensus of w over k, clamp >= 0, each feature (w[.][i][.]) rescaled to norm omega
  *    (eq 14b,c); consensus of x over j, clamp >= 0 (eq 14a).
  * B: for every (k, j) the bilinear projection with y = Y[k][j] fixed (eq 14d).
  */
@@ -54,10 +56,12 @@ typedef struct {
     int n_items, n_data, n_code;
     double omega, beta;
     const double *data;   /* [n_items][n_data]           */
-    double *x, *w;        /* [n_items][n_data][n_code]   RRR iterates             */
+    double *x, *w;        /* [n_items][n_code][n_data]   RRR iterates             */
     double *code;         /* [n_items][n_code]           x_A of the last A step    */
-    double *feature;      /* [n_data][n_code]            w_A of the last A step    */
-    double *mult;         /* [n_items][n_data]           last B-step multipliers u (warm starts; 0 at first) */
+    double *feature;      /* [n_code][n_data]            w_A of the last A step    */
+    double *mult;         /* [2][n_items][n_data]        B-step multipliers u of the last two
+                                                         iterations, last first (warm starts;
+                                                         0 at first) */
     double *scratch;      /* [lwl_nmf_scratch_size(...)] workspace */
 } lwl_nmf_ws;
 

@@ -4,138 +4,265 @@
  * One iteration: a = P_A(x), b = P_B(2a - x), x += beta (b - a)   (section 1, appendix A).
  * P_A needs only the consensus sums of x over data nodes and of w over items.  Those sums
  * are accumulated while the previous iteration writes its update, so an iteration makes a
- * single pass over the [n_items][n_data][n_code] arrays: read x and w, project, write x and w.
+ * single pass over the [n_items][n_code][n_data] arrays: read x and w, project, write x and w.
+ *
+ * Lanes: data nodes j of one item are taken in blocks of LANES (j0 = 0, 16, 32, ...), and
+ * every step is the same arithmetic on the lanes of a block, contiguous in memory, which
+ * the compiler turns into vector instructions.  The bilinear problems (eq 14d) of as many
+ * consecutive blocks as LWL_ROOT_BLOCK takes, of one item or several, share one lockstep
+ * root search (lanes.h), so it runs full even when n_data is small.  Per group of blocks:
+ * reflect and sum, find the roots, project and update (the group's x and w are then still
+ * in cache).
+ *
+ * Sums over data nodes are kept per lane (j % LANES) and the lanes added in order in P_A,
+ * so results do not depend on how blocks are grouped.
  */
 #include <math.h>
 #include <string.h>
 #include "lwl.h"
 #include "lanes.h"
 
+#define LANES 16
+#if LWL_ROOT_BLOCK < LANES
+#error "a root search must take at least one block of LANES problems"
+#endif
+
 /* Features (eq 14b,c): mean over items, clamp at 0, rescale each feature to norm omega.
  * A feature whose consensus is all <= 0 becomes omega on its largest entry.
- * wsum[j][i] holds the sum over items; norm2 is scratch of length n_code. */
-static void project_features(const lwl_nmf_ws *ws, const double *wsum, double *norm2)
+ * wsum[i][j] holds the sum over items. */
+LWL_INLINE void project_features(const lwl_nmf_ws *ws, const double *wsum)
 {
     int D = ws->n_data, C = ws->n_code;
     double inv_k = 1.0 / ws->n_items;
-    double *feat = ws->feature;
-    for (int i = 0; i < C; i++)
-        norm2[i] = 0.0;
-    for (int j = 0; j < D; j++)
-        for (int i = 0; i < C; i++) {
-            double v = wsum[j * C + i] * inv_k;
-            v = v > 0.0 ? v : 0.0;
-            feat[j * C + i] = v;
-            norm2[i] += v * v;
-        }
     for (int i = 0; i < C; i++) {
-        if (norm2[i] > 0.0) {
-            double s = ws->omega / sqrt(norm2[i]);
+        const double *s = wsum + (long)i * D;
+        double *feat = ws->feature + (long)i * D, norm2 = 0.0;
+        for (int j = 0; j < D; j++) {
+            double v = s[j] * inv_k;
+            v = v > 0.0 ? v : 0.0;
+            feat[j] = v;
+            norm2 += v * v;
+        }
+        if (norm2 > 0.0) {
+            double f = ws->omega / sqrt(norm2);
             for (int j = 0; j < D; j++)
-                feat[j * C + i] *= s;
+                feat[j] *= f;
         } else {
             int best = 0;
             for (int j = 1; j < D; j++)
-                if (wsum[j * C + i] > wsum[best * C + i])
+                if (s[j] > s[best])
                     best = j;
-            feat[best * C + i] = ws->omega;
+            feat[best] = ws->omega;
         }
     }
 }
 
-/* Codes (eq 14a): mean over data nodes, clamp at 0. */
-static void project_codes(const lwl_nmf_ws *ws, const double *xsum)
+/* Codes (eq 14a): mean over data nodes, clamp at 0.  xpart[k][i][LANES]: the sums per lane. */
+LWL_INLINE void project_codes(const lwl_nmf_ws *ws, const double *xpart)
 {
     int n = ws->n_items * ws->n_code;
     double inv_d = 1.0 / ws->n_data;
     for (int t = 0; t < n; t++) {
-        double v = xsum[t] * inv_d;
+        double v = 0.0;
+        for (int l = 0; l < LANES; l++)
+            v += xpart[(long)t * LANES + l];
+        v *= inv_d;
         ws->code[t] = v > 0.0 ? v : 0.0;
     }
 }
 
-/* Consensus sums of the current iterate: xsum[k][i] over j, wsum[j][i] over k. */
-static void consensus_sums(const lwl_nmf_ws *ws, double *xsum, double *wsum)
+/* Consensus sums of the current iterate: xpart[k][i][j % LANES] over j, wsum[i][j] over k. */
+static void consensus_sums(const lwl_nmf_ws *ws, double *xpart, double *wsum)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
-    memset(xsum, 0, sizeof(double) * K * C);
+    memset(xpart, 0, sizeof(double) * K * C * LANES);
     memset(wsum, 0, sizeof(double) * D * C);
     for (int k = 0; k < K; k++)
-        for (int j = 0; j < D; j++) {
-            const double *xr = ws->x + ((long)k * D + j) * C;
-            const double *wr = ws->w + ((long)k * D + j) * C;
-            for (int i = 0; i < C; i++) {
-                xsum[k * C + i] += xr[i];
-                wsum[j * C + i] += wr[i];
+        for (int i = 0; i < C; i++) {
+            long row = ((long)k * C + i) * D;
+            for (int j = 0; j < D; j++) {
+                xpart[((long)k * C + i) * LANES + j % LANES] += ws->x[row + j];
+                wsum[(long)i * D + j] += ws->w[row + j];
             }
         }
 }
 
 int lwl_nmf_scratch_size(int n_items, int n_data, int n_code)
 {
-    return n_items * n_code + n_data * n_code + 2 * LWL_ROOT_BLOCK * n_code;
+    return n_items * n_code * LANES + n_data * n_code + 2 * n_code;
+}
+
+/* Block (item k, data nodes j0 .. j0+n-1): reflect x and w through the A point and form the
+ * sums A = |x + w|^2 / 4, B = |x - w|^2 / 4 of each lane's bilinear problem (bilinear.c). */
+LWL_INLINE void reflect_sums(const lwl_nmf_ws *ws, int k, int j0, int n, double *restrict A,
+                             double *restrict B)
+{
+    int D = ws->n_data, C = ws->n_code;
+    double a[LANES] = {0.0}, b[LANES] = {0.0};
+    for (int i = 0; i < C; i++) {
+        long row = ((long)k * C + i) * D + j0;
+        const double *restrict x = ws->x + row, *restrict w = ws->w + row;
+        const double *restrict wa = ws->feature + (long)i * D + j0;
+        double xa2 = 2.0 * ws->code[k * C + i];
+        for (int l = 0; l < n; l++) {
+            double xr = xa2 - x[l], wr = 2.0 * wa[l] - w[l];
+            double s = xr + wr, d = xr - wr;
+            a[l] += s * s;
+            b[l] += d * d;
+        }
+    }
+    for (int l = 0; l < n; l++) {
+        A[l] = 0.25 * a[l];
+        B[l] = 0.25 * b[l];
+    }
+}
+
+/* The data values (T of the bilinear problem, omega = 1) and warm starts of a block's root
+ * searches.  The warm start is the multiplier extrapolated from the last two iterations,
+ * u + (u - u_prev): RRR moves the iterate smoothly, and this saves about one Newton pass per
+ * root search (the root does not depend on the start beyond rounding). */
+LWL_INLINE void root_inputs(const lwl_nmf_ws *ws, int k, int j0, int n, double *restrict T,
+                            double *restrict u0)
+{
+    long o = (long)k * ws->n_data + j0;
+    double *restrict u = ws->mult + o, *restrict u_prev = u + (long)ws->n_items * ws->n_data;
+    for (int l = 0; l < n; l++) {
+        T[l] = ws->data[o + l];
+        u0[l] = u[l] + (u[l] - u_prev[l]);
+        u_prev[l] = u[l];
+    }
+}
+
+/* Block update from the roots e, sgn of its lanes (none degenerate): the projection of the
+ * reflected point in the flipped frame (bilinear.c: ws = sgn w, r = x - ws, eq 19 with
+ * u = sgn (e - 1), 1 - u^2 = e (2 - e)), then x, w += beta (P_B - P_A); adds to the sums
+ * of the next P_A and to the squared error per lane. */
+LWL_INLINE void apply_update(const lwl_nmf_ws *ws, int k, int j0, int n,
+                             const double *restrict e, const double *restrict sgn,
+                             double *restrict xpart, double *restrict wsum,
+                             double *restrict errv)
+{
+    int D = ws->n_data, C = ws->n_code;
+    double beta = ws->beta, f[LANES], sf[LANES], ev[LANES] = {0.0};
+    for (int l = 0; l < n; l++) {
+        f[l] = 1.0 / (e[l] * (2.0 - e[l]));
+        sf[l] = sgn[l] * f[l];
+        ws->mult[(long)k * D + j0 + l] = sgn[l] * (e[l] - 1.0);
+    }
+    for (int i = 0; i < C; i++) {
+        long row = ((long)k * C + i) * D + j0;
+        double *restrict x = ws->x + row, *restrict w = ws->w + row;
+        const double *restrict wa = ws->feature + (long)i * D + j0;
+        double *restrict xp = xpart + ((long)k * C + i) * LANES + j0 % LANES;
+        double *restrict wsm = wsum + (long)i * D + j0;
+        double xa = ws->code[k * C + i], xa2 = 2.0 * xa;
+        LWL_IVDEP
+        for (int l = 0; l < n; l++) {
+            double xr = xa2 - x[l], wr = 2.0 * wa[l] - w[l];
+            double wsg = sgn[l] * wr, r = xr - wsg;
+            double xb = (r + e[l] * wsg) * f[l], wb = (e[l] * xr - r) * sf[l];
+            double dx = xb - xa, dw = wb - wa[l];
+            ev[l] += dx * dx + dw * dw;
+            double xn = x[l] + beta * dx, wn = w[l] + beta * dw;
+            x[l] = xn;
+            w[l] = wn;
+            xp[l] += xn;
+            wsm[l] += wn;
+        }
+    }
+    for (int l = 0; l < n; l++)
+        errv[l] += ev[l];
+}
+
+/* The same for a block with a degenerate lane (e = 0: x = sgn w, eq 18 fails; rare), lane
+ * by lane through the scalar projection of bilinear.c, in the same order of operations.
+ * g: 2 n_code doubles of scratch. */
+static void apply_update_scalar(const lwl_nmf_ws *ws, int k, int j0, int n, const double *e,
+                                const double *sgn, double *xpart, double *wsum, double *errv,
+                                double *g)
+{
+    int D = ws->n_data, C = ws->n_code;
+    double beta = ws->beta, *gx = g, *gw = g + C;
+    for (int l = 0; l < n; l++) {
+        int j = j0 + l;
+        for (int i = 0; i < C; i++) {
+            long t = ((long)k * C + i) * D + j;
+            gx[i] = 2.0 * ws->code[k * C + i] - ws->x[t];
+            gw[i] = 2.0 * ws->feature[(long)i * D + j] - ws->w[t];
+        }
+        double y = ws->data[(long)k * D + j], ev = 0.0;
+        ws->mult[(long)k * D + j] = lwl_bilinear_apply(C, gx, gw, &y, 1.0, 0.0, e[l], sgn[l]);
+        for (int i = 0; i < C; i++) {
+            long t = ((long)k * C + i) * D + j;
+            double dx = gx[i] - ws->code[k * C + i], dw = gw[i] - ws->feature[(long)i * D + j];
+            ev += dx * dx + dw * dw;
+            double xn = ws->x[t] + beta * dx, wn = ws->w[t] + beta * dw;
+            ws->x[t] = xn;
+            ws->w[t] = wn;
+            xpart[((long)k * C + i) * LANES + j % LANES] += xn;
+            wsum[(long)i * D + j] += wn;
+        }
+        errv[l] += ev;
+    }
 }
 
 LWL_HOT int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
-    double beta = ws->beta;
-    double *restrict xsum = ws->scratch;   /* [K][C] */
-    double *restrict wsum = xsum + K * C;  /* [D][C] */
-    double *restrict xr = wsum + D * C;    /* [LWL_ROOT_BLOCK][C] reflected x, then P_B of it */
-    double *restrict wr = xr + LWL_ROOT_BLOCK * C;
-    double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK], sgn[LWL_ROOT_BLOCK];
+    int per_item = (D + LANES - 1) / LANES, n_blk = K * per_item;
+    double *restrict xpart = ws->scratch;                   /* [K][C][LANES] */
+    double *restrict wsum = xpart + (long)K * C * LANES;    /* [C][D]        */
+    double *g = wsum + (long)C * D;                         /* [2][C] degenerate lanes */
+    double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], T[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK];
+    double sgn[LWL_ROOT_BLOCK];
     static const double no_y_metric[LWL_ROOT_BLOCK]; /* c = 0: y fixed by the data */
     double norm_err = 1.0 / ((double)K * D * C);
 
-    consensus_sums(ws, xsum, wsum);
+    consensus_sums(ws, xpart, wsum);
     int it = 0;
     while (it < max_iter) {
-        project_features(ws, wsum, xr); /* xr doubles as the norm scratch here */
-        project_codes(ws, xsum);
-        memset(xsum, 0, sizeof(double) * K * C);
+        project_features(ws, wsum);
+        project_codes(ws, xpart);
+        memset(xpart, 0, sizeof(double) * K * C * LANES);
         memset(wsum, 0, sizeof(double) * D * C);
 
-        double err2 = 0.0;
-        for (int k = 0; k < K; k++) {
-            const double *restrict xa = ws->code + k * C;
-            const double *y = ws->data + (long)k * D;
-            double *mult = ws->mult + (long)k * D;
-            /* Data nodes in blocks: reflect and sum, solve the roots together, update. */
-            for (int j0 = 0; j0 < D; j0 += LWL_ROOT_BLOCK) {
-                int m = D - j0 < LWL_ROOT_BLOCK ? D - j0 : LWL_ROOT_BLOCK;
-                for (int p = 0; p < m; p++) {
-                    const double *restrict x = ws->x + ((long)k * D + j0 + p) * C;
-                    const double *restrict w = ws->w + ((long)k * D + j0 + p) * C;
-                    const double *restrict wa = ws->feature + (j0 + p) * C;
-                    double *restrict xb = xr + p * C, *restrict wb = wr + p * C;
-                    for (int i = 0; i < C; i++) {
-                        xb[i] = 2.0 * xa[i] - x[i];
-                        wb[i] = 2.0 * wa[i] - w[i];
-                    }
-                    lwl_bilinear_sums(C, xb, wb, A + p, B + p);
+        double errv[LANES] = {0.0};
+        for (int b0 = 0, b1; b0 < n_blk; b0 = b1) {
+            /* Blocks [b0, b1) with at most LWL_ROOT_BLOCK problems: reflect and sum. */
+            int p = 0;
+            for (b1 = b0; b1 < n_blk; b1++) {
+                int k = b1 / per_item, j0 = b1 % per_item * LANES;
+                int n = D - j0 < LANES ? D - j0 : LANES;
+                if (p + n > LWL_ROOT_BLOCK)
+                    break;
+                if (n == LANES) {
+                    reflect_sums(ws, k, j0, LANES, A + p, B + p);
+                    root_inputs(ws, k, j0, LANES, T + p, e + p);
+                } else {
+                    reflect_sums(ws, k, j0, n, A + p, B + p);
+                    root_inputs(ws, k, j0, n, T + p, e + p);
                 }
-                lwl_roots_lockstep(m, A, B, y + j0, no_y_metric, mult + j0, e, sgn);
-                for (int p = 0; p < m; p++) {
-                    int j = j0 + p;
-                    double *restrict x = ws->x + ((long)k * D + j) * C;
-                    double *restrict w = ws->w + ((long)k * D + j) * C;
-                    const double *restrict wa = ws->feature + j * C;
-                    double *restrict xb = xr + p * C, *restrict wb = wr + p * C;
-                    double yj = y[j];
-                    mult[j] = lwl_bilinear_apply(C, xb, wb, &yj, 1.0, 0.0, e[p], sgn[p]);
-                    for (int i = 0; i < C; i++) {
-                        double dx = xb[i] - xa[i], dw = wb[i] - wa[i];
-                        err2 += dx * dx + dw * dw;
-                        double xn = x[i] + beta * dx, wn = w[i] + beta * dw;
-                        x[i] = xn;
-                        w[i] = wn;
-                        xsum[k * C + i] += xn;
-                        wsum[j * C + i] += wn;
-                    }
-                }
+                p += n;
+            }
+            lwl_roots_lockstep(p, A, B, T, no_y_metric, e, e, sgn);
+            p = 0;
+            for (int bk = b0; bk < b1; bk++) {
+                int k = bk / per_item, j0 = bk % per_item * LANES;
+                int n = D - j0 < LANES ? D - j0 : LANES, deg = 0;
+                for (int l = 0; l < n; l++)
+                    deg |= e[p + l] == 0.0;
+                if (deg)
+                    apply_update_scalar(ws, k, j0, n, e + p, sgn + p, xpart, wsum, errv, g);
+                else if (n == LANES)
+                    apply_update(ws, k, j0, LANES, e + p, sgn + p, xpart, wsum, errv);
+                else
+                    apply_update(ws, k, j0, n, e + p, sgn + p, xpart, wsum, errv);
+                p += n;
             }
         }
+        double err2 = 0.0;
+        for (int l = 0; l < LANES; l++)
+            err2 += errv[l];
         double err = sqrt(err2 * norm_err);
         err_out[it++] = err;
         if (err < tol)

@@ -168,7 +168,9 @@ class RRRNMF(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         C = self.n_components
         K = n if self.batch_size is None else self.batch_size
-        check_memory(8 * (2 * K * D * C + K * C + 2 * D * C + K * D), "the RRR state of one batch")
+        # x, w; code, its lane sums; feature, item sums; two multipliers per data value
+        check_memory(8 * (2 * K * D * C + 9 * K * C + 2 * D * C + 2 * K * D),
+                     "the RRR state of one batch")
 
         features = self._initial_features(H, D, rng)
         self.n_features_in_ = D
@@ -259,7 +261,7 @@ class _NMFBuffers:
         self.w = np.zeros(K * D * C)
         self.code = np.zeros(K * C)
         self.feature = np.zeros(D * C)
-        self.mult = np.zeros(K * D)
+        self.mult = np.zeros(2 * K * D)
         self.scratch = np.zeros(lib.lwl_nmf_scratch_size(K, D, C))
         self.data = None
         self.ws = ffi.new("lwl_nmf_ws *")
@@ -275,10 +277,10 @@ class _NMFBuffers:
         self.ws.n_items = K
         self.ws.data = ptr(self.data)
         codes = encode(Xb, features)
-        self.x[:K * D * C].reshape(K, D, C)[:] = codes[:, None, :]
-        self.w[:K * D * C].reshape(K, D, C)[:] = features.T[None, :, :]
+        self.x[:K * C * D].reshape(K, C, D)[:] = codes[:, :, None]
+        self.w[:K * C * D].reshape(K, C, D)[:] = features[None, :, :]
         self.code[:K * C] = codes.ravel()
-        self.feature[:] = features.T.ravel()
+        self.feature[:] = features.ravel()
         self.mult[:] = 0.0  # root searches start at u = 0 (appendix B)
 
     def run(self, max_iter, tol, errs, progress=False):
@@ -301,7 +303,7 @@ class _NMFBuffers:
         return False
 
     def features(self):
-        return self.feature.reshape(self.D, self.C).T.copy()
+        return self.feature.reshape(self.C, self.D).copy()
 
     def codes(self):
         return self.code[:self.ws.n_items * self.C].reshape(-1, self.C).copy()

@@ -148,3 +148,151 @@ def test_ctrl_c_keeps_the_features_reached(monkeypatch):
     assert m.interrupted_ and not m.converged_ and m.n_iter_ == 2
     assert np.all(np.isfinite(m.transform(X)))
     np.testing.assert_allclose(np.linalg.norm(m.components_, axis=1), 1.0)
+
+
+# ---------------------------------------------------------------- the C iteration itself
+# lwl_nmf_iterate works on blocks of 16 data nodes and solves the bilinear problems of
+# several blocks (of one or several items) in one root search; these compare its iterates
+# with a plain numpy RRR iteration (section 1, eq 14, 19) on states that are not fixed points.
+
+def _reference_iteration(x, w, Y, omega, beta, degenerate=()):
+    """One RRR iteration on x, w of shape (K, C, D); returns the new x, w, the A point
+    (codes (K, C), features (C, D)), the multipliers u (K, D) and RRR_err."""
+    from scipy.optimize import brentq
+    K, C, D = x.shape
+    code = np.maximum(x.mean(axis=2), 0.0)
+    cons = w.mean(axis=0)
+    feat = np.maximum(cons, 0.0)
+    norms = np.linalg.norm(feat, axis=1)
+    for i in range(C):
+        if norms[i] > 0:
+            feat[i] *= omega / norms[i]
+        else:
+            feat[i] = 0.0
+            feat[i, np.argmax(cons[i])] = omega
+    xr = 2 * code[:, :, None] - x
+    wr = 2 * feat[None] - w
+    xb, wb, mult = np.empty_like(x), np.empty_like(w), np.empty((K, D))
+    for k in range(K):
+        for j in range(D):
+            a, b, y = xr[k, :, j], wr[k, :, j], Y[k, j]
+            if (k, j) in degenerate:  # x = w, |x + w|^2 >= 16 y: the choice of bilinear.c
+                s = a + b
+                d = np.sqrt(s @ s / 4 - 4 * y)
+                xb[k, :, j] = s / 4 + d / 2 * s / np.linalg.norm(s)
+                wb[k, :, j] = s / 4 - d / 2 * s / np.linalg.norm(s)
+                mult[k, j] = -1.0
+                continue
+            A, B = (a + b) @ (a + b) / 4, (a - b) @ (a - b) / 4
+            u = brentq(lambda u: A / (1 - u) ** 2 - B / (1 + u) ** 2 - y, -1 + 1e-15,
+                       1 - 1e-15, xtol=1e-15, rtol=1e-15)
+            xb[k, :, j] = (a + u * b) / (1 - u * u)
+            wb[k, :, j] = (b + u * a) / (1 - u * u)
+            mult[k, j] = u
+    dx, dw = xb - code[:, :, None], wb - feat[None]
+    err = np.sqrt((np.sum(dx ** 2) + np.sum(dw ** 2)) / (K * C * D))
+    return x + beta * dx, w + beta * dw, code, feat, mult, err
+
+
+def _c_iterations(x, w, Y, omega, beta, n_iter):
+    """n_iter iterations of lwl_nmf_iterate from the state x, w (K, C, D), warm starts 0."""
+    from lwl._core import lib, ptr
+    from lwl.nmf import _NMFBuffers
+    K, C, D = x.shape
+    buf = _NMFBuffers(K, D, C, omega, beta)
+    buf.start_batch(Y, np.ones((C, D)))
+    buf.x[:] = x.ravel()
+    buf.w[:] = w.ravel()
+    out = np.empty(n_iter)
+    assert lib.lwl_nmf_iterate(buf.ws, n_iter, 0.0, ptr(out)) == n_iter
+    return (buf.x.reshape(K, C, D), buf.w.reshape(K, C, D), buf.codes(), buf.features(),
+            buf.mult[:K * D].reshape(K, D), out)
+
+
+@pytest.mark.parametrize("K,C,D", [(5, 3, 29),   # 2 blocks per item, the second short
+                                   (3, 4, 77),   # D >= 64: groups cross items mid-way
+                                   (15, 2, 5),   # D < 8: short blocks, 12 per root search
+                                   (4, 8, 16)])  # full blocks, 4 items per root search
+def test_iterations_match_a_plain_numpy_rrr(K, C, D):
+    rng = np.random.default_rng(K * 1000 + D)
+    Y = rng.uniform(0.0, 1.0, (K, D))
+    x = rng.normal(0.3, 0.5, (K, C, D))
+    w = rng.normal(0.3, 0.5, (K, C, D))
+    xc, wc, code, feat, mult, errs = _c_iterations(x, w, Y, 0.8, 0.4, 2)
+    xr, wr = x, w
+    for t in range(2):
+        xr, wr, code_r, feat_r, mult_r, err_r = _reference_iteration(xr, wr, Y, 0.8, 0.4)
+        assert errs[t] == pytest.approx(err_r, rel=1e-10)
+    np.testing.assert_allclose(xc, xr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(wc, wr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(code, code_r, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(feat, feat_r, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(mult, mult_r, rtol=1e-9, atol=1e-12)
+    assert np.all(np.abs(mult) < 1)
+
+
+def test_a_feature_with_no_positive_consensus_goes_to_its_largest_entry():
+    rng = np.random.default_rng(3)
+    K, C, D = 3, 2, 11
+    Y = rng.uniform(0.0, 1.0, (K, D))
+    x = rng.normal(0.3, 0.5, (K, C, D))
+    w = rng.normal(0.3, 0.5, (K, C, D))
+    w[:, 1] = -rng.uniform(0.1, 1.0, (K, D))
+    _, _, _, feat, _, _ = _c_iterations(x, w, Y, 1.5, 0.5, 1)
+    feat_r = _reference_iteration(x, w, Y, 1.5, 0.5)[3]
+    assert np.count_nonzero(feat[1]) == 1 and feat[1].max() == 1.5
+    np.testing.assert_allclose(feat, feat_r, rtol=1e-12)
+
+
+@pytest.mark.parametrize("y", [0.0, 0.1])
+def test_degenerate_lane_in_a_full_block(y):
+    """At (item 0, node 3) the reflected point has x = w exactly and no root inside (eq 18
+    fails): that lane takes the degenerate projection of bilinear.c, the other 15 lanes of
+    its block and the 16 of the other item's block the ordinary one."""
+    rng = np.random.default_rng(7)
+    K, C, D, j0 = 2, 2, 16, 3
+    # multiples of 1/1024: every sum the iteration forms on them is exact
+    dyadic = lambda lo, hi, shape: rng.integers(128 * lo, 128 * hi, shape) / 1024
+    row = dyadic(1, 9, D)
+    cons = np.stack([row, row[::-1]])              # both rows of the same norm
+    omega = float(np.sqrt(np.sum(row ** 2)))       # so the features are cons, exactly
+    v = dyadic(1, 9, C)                            # the reflected x = w at (0, :, j0)
+    dw = dyadic(-4, 5, (C, D))
+    dw[:, j0] = cons[:, j0] - v                    # w[0] = 2 feature - v at j0
+    w = np.stack([cons + dw, cons - dw])
+    code = dyadic(4, 12, (K, C))
+    dx = dyadic(-4, 5, (K, C, D))
+    dx[0, :, j0] = code[0] - v                     # x[0] = 2 code - v at j0
+    dx[:, :, -1] = 0.0
+    dx[:, :, -1] = -dx.sum(axis=2)                 # rows of x keep their means
+    x = code[:, :, None] + dx
+    Y = rng.uniform(0.2, 1.0, (K, D))
+    Y[0, j0] = y * (v @ v)                         # |x + w|^2 = 4 |v|^2 >= 16 y
+    xc, wc, _, _, mult, errs = _c_iterations(x, w, Y, omega, 0.5, 1)
+    xr, wr, _, _, mult_r, err_r = _reference_iteration(x, w, Y, omega, 0.5, degenerate={(0, j0)})
+    assert mult[0, j0] == -1.0 and np.all(np.abs(np.delete(mult.ravel(), j0)) < 1)
+    np.testing.assert_allclose(xc, xr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(wc, wr, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(mult, mult_r, rtol=1e-9, atol=1e-12)
+    assert errs[0] == pytest.approx(err_r, rel=1e-10)
+
+
+def test_iterations_do_not_depend_on_how_they_are_split_into_calls():
+    """The warm starts and the sums for P_A carry over between calls bit for bit."""
+    from lwl._core import lib, ptr
+    from lwl.nmf import _NMFBuffers
+    rng = np.random.default_rng(0)
+    X, H = rng.uniform(size=(20, 45)), rng.uniform(size=(7, 45))
+    runs = []
+    for calls in ([30], [1] * 30, [7, 16, 7]):
+        buf = _NMFBuffers(20, 45, 7, 0.8, 0.3)
+        buf.start_batch(X, H)
+        errs = []
+        for n in calls:
+            out = np.empty(n)
+            lib.lwl_nmf_iterate(buf.ws, n, 0.0, ptr(out))
+            errs.extend(out)
+        runs.append((np.array(errs), buf.x.copy(), buf.features()))
+    for errs, x, feat in runs[1:]:
+        assert np.array_equal(errs, runs[0][0]) and np.array_equal(x, runs[0][1])
+        assert np.array_equal(feat, runs[0][2])
