@@ -228,7 +228,8 @@ LWL_HOT int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *er
 
         double errv[LANES] = {0.0};
         for (int b0 = 0, b1; b0 < n_blk; b0 = b1) {
-            /* Blocks [b0, b1) with at most LWL_ROOT_BLOCK problems: reflect and sum. */
+            /* Blocks [b0, b1) with at most LWL_ROOT_BLOCK problems: reflect and sum.  (Full
+             * blocks are passed n = LANES as a constant, so that loop is fully unrolled.) */
             int p = 0;
             for (b1 = b0; b1 < n_blk; b1++) {
                 int k = b1 / per_item, j0 = b1 % per_item * LANES;
