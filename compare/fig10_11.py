@@ -1,6 +1,6 @@
 """Figures 10 and 11 of the paper: RRR train and test error against Delta and against circuit depth.
 
-    python compare/fig10_11.py --quick   # 2 runs of 4 epochs per setting, last 2 epochs (~6 min, 27 GWMs)
+    python compare/fig10_11.py --quick   # 2 runs of 4 epochs per setting, last 2 epochs (27 GWMs: ~40 s at 1.4 s/GWM)
     python compare/fig10_11.py           # 10 runs of 1000 epochs, last 10 epochs, as the paper
 
 Fig 10: depth-3 majority data, net 13 -> 26 -> 26 -> 2, Delta 0.05, 0.1, 0.15, 0.2.
@@ -8,9 +8,9 @@ Fig 11: depth 2, 3, 4 (nets 13 -> 26 -> 2, 13 -> 26 -> 26 -> 2, 13 -> 26 -> 26 -
 Delta 0.1, and depth 4 also at the paper's Delta 0.2. Every run: |K| = 128, rrr_iter 100 (Fig 9's
 protocol), beta 1, Omega 2, Upsilon 1, tol 1e-9. Each setting is summarised by the train and test
 errors of the last epochs of every run, pooled (the paper's scatter of 10 runs x 10 epochs).
-The full mode does 7 settings x 10 runs x 1000 epochs, about 33,000 GWMs: about 4.6 days on one
-idle core at the 11.9 CPU s/GWM the quick mode measured here (it prints the estimate from its own
-measurements; --jobs N runs N runs at a time). Writes compare/results/fig10_11.csv (one row per setting, read by
+The full mode does 7 settings x 10 runs x 1000 epochs, about 33,000 GWMs: about 13 hours on one
+idle core at 1.4 s/GWM (compare/bench.py, majority net, 2026-11-29; it prints the estimate from
+its own measurements; --jobs N runs N runs at a time). Writes compare/results/fig10_11.csv (one row per setting, read by
 fig12.py), fig10_11_points.csv (every pooled epoch) and fig10_11.png.
 """
 import argparse

@@ -1,11 +1,11 @@
 """Figure 9 of the paper: train_err against work for 50, 100 and 200 RRR iterations per batch.
 
-    python compare/fig9.py --quick   # 1 run, 40 / 20 / 10 epochs (5 min of CPU, 26 GWMs)
+    python compare/fig9.py --quick   # 1 run, 40 / 20 / 10 epochs (26 GWMs: ~40 s at 1.4 s/GWM)
     python compare/fig9.py           # 10 runs, 2000 / 1000 / 500 epochs, as the paper
 
-The full mode does about 3 x 10 x 437 = 13,100 GWMs: about 43 hours on one idle core at the
-11.8 CPU s/GWM the quick mode measured here (it prints the estimate from its own measurements;
---jobs N runs N runs at a time). Depth-3 majority data (4096 train / 4096 test),
+The full mode does about 3 x 10 x 437 = 13,100 GWMs: about 5 hours on one idle core at
+1.4 s/GWM (compare/bench.py, majority net, 2026-11-29; it prints the estimate from its own
+measurements; --jobs N runs N runs at a time). Depth-3 majority data (4096 train / 4096 test),
 net 13 -> 26 -> 26 -> 2, |K| = 128, beta 1, Omega 2, Upsilon 1, Delta 0.1, tol 1e-9.
 Equal work: epochs x rrr_iter is the same for the three curves. Writes compare/results/fig9.csv
 (one row per rrr_iter), fig9_curves.csv (mean train_err per epoch) and fig9.png.

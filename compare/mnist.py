@@ -1,6 +1,6 @@
 """Figures 13-15 of the paper: MNIST with eccentric exemptions, beside SGD and other baselines.
 
-    python compare/mnist.py --quick             # 1 run of 5 epochs at ee 0 and 0.5% (~25 min)
+    python compare/mnist.py --quick             # 1 run of 5 epochs at ee 0 and 0.5% (159 GWMs: ~7 min at 2.7 s/GWM, + SGD)
     python compare/mnist.py                     # 10 runs of 200 epochs for each of 9 settings
     python compare/mnist.py --quick --skip-rrr  # only (d): SGD and the baselines (~3 min)
     python compare/mnist.py --data-dir DIR      # MNIST from DIR (IDX files or mnist_* text files)
@@ -14,8 +14,9 @@ rrr_iter 100, beta 1, Omega 2, Upsilon 1, tol 1e-9.
     adaptive learning rate from 0.1, alpha 0, tol 1e-5; 5 runs, 1 run capped at 300 epochs in
     quick mode), AnalyticReLUClassifier (3 runs of at most 200 iterations; 1 of 10 in quick mode)
     and ConstructiveReLUClassifier (deterministic, 1 run), both with hidden width 20.
-One RRR epoch costs 15.9 GWMs (about 110 s of CPU at the 7 s/GWM measured here), so the full mode,
-9 settings x 10 runs x 200 epochs (286,000 GWMs), takes about 23 days on one core: the quick mode
+One RRR epoch costs 15.9 GWMs (about 43 s at the 2.7 s/GWM of compare/bench.py, 2026-11-29), so
+the full mode, 9 settings x 10 runs x 200 epochs (286,000 GWMs), takes about 9 days on one core:
+the quick mode
 prints the estimate from its own measurements; --jobs N runs N runs at a time, --runs and
 --epochs cut it down.
 Data: --data-dir, else ../shared/data/mnist_{train,test}_10k.zip beside the repository, else
