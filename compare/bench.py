@@ -25,6 +25,16 @@ def nmf_cases():
            dict(n_components=16, omega=2.0, beta=1.0, max_iter=4, batch_size=50, epochs=1), None)
 
 
+def classifier_cases():
+    X, y = datasets.majority_circuit(3, random_state=0)[:2]
+    yield ("classifier majority 13-26-26-2, |K|=128, 100 it/batch", X[:1024], y[:1024],
+           dict(hidden_layer_sizes=(26, 26), batch_size=128), 1.5)
+    rng = np.random.default_rng(0)  # speed does not depend on the pixel values
+    yield ("classifier MNIST-shaped 784-20-10, |K|=1000, 100 it/batch",
+           rng.uniform(0, 1, (2000, 784)), rng.integers(0, 10, 2000),
+           dict(hidden_layer_sizes=(20,), batch_size=1000, margin=0.7), 4.0)
+
+
 def seconds_per_gwm(make_model, data, repeats):
     """Median wall-clock and CPU seconds per GWM of fit over `repeats` seeds, and GWMs per run."""
     wall, cpu = [], []
@@ -35,16 +45,6 @@ def seconds_per_gwm(make_model, data, repeats):
         wall.append(sec / model.gwms_)
         cpu.append((time.process_time() - cpu0) / model.gwms_)
     return median(wall), median(cpu), model.gwms_
-
-
-def classifier_cases():
-    X, y = datasets.majority_circuit(3, random_state=0)[:2]
-    yield ("classifier majority 13-26-26-2, |K|=128, 100 it/batch", X[:1024], y[:1024],
-           dict(hidden_layer_sizes=(26, 26), batch_size=128), 1.5)
-    rng = np.random.default_rng(0)  # speed does not depend on the pixel values
-    yield ("classifier MNIST-shaped 784-20-10, |K|=1000, 100 it/batch",
-           rng.uniform(0, 1, (2000, 784)), rng.integers(0, 10, 2000),
-           dict(hidden_layer_sizes=(20,), batch_size=1000, margin=0.7), 4.0)
 
 
 def main():
