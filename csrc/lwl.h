@@ -72,7 +72,7 @@ typedef struct {
  * On return code/feature hold the A projection of the last iteration run (its solution).
  * Returns the number of iterations run. */
 int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out);
-int lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
+long lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
 
 /* ==== network engine (paper section 5, 6; eq 26-33, 42) ================================
  * A network is a directed graph (cycles allowed).  Node n has the in-edges

@@ -87,9 +87,9 @@ static void consensus_sums(const lwl_nmf_ws *ws, double *xpart, double *wsum)
         }
 }
 
-int lwl_nmf_scratch_size(int n_items, int n_data, int n_code)
+long lwl_nmf_scratch_size(int n_items, int n_data, int n_code)
 {
-    return n_items * n_code * LANES + n_data * n_code + 2 * n_code;
+    return (long)n_items * n_code * LANES + (long)n_data * n_code + 2L * n_code;
 }
 
 /* Block (item k, data nodes j0 .. j0+n-1): reflect x and w through the A point and form the

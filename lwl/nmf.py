@@ -168,9 +168,9 @@ class RRRNMF(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         C = self.n_components
         K = n if self.batch_size is None else self.batch_size
-        # x, w; code, its lane sums; feature, item sums; two multipliers per data value
-        check_memory(8 * (2 * K * D * C + 9 * K * C + 2 * D * C + 2 * K * D),
-                     "the RRR state of one batch")
+        # x, w; code; feature; two multipliers per data value; the C scratch (lane sums)
+        check_memory(8 * (2 * K * D * C + K * C + D * C + 2 * K * D
+                          + lib.lwl_nmf_scratch_size(K, D, C)), "the RRR state of one batch")
 
         features = self._initial_features(H, D, rng)
         self.n_features_in_ = D
