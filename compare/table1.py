@@ -1,8 +1,8 @@
 """Table 1 of the paper: exact NMF of the LEDMs by RRR, beside scikit-learn's CD and MU.
 
     python compare/table1.py --quick    # m = 6, 8; 5 starts each (a few minutes)
-    python compare/table1.py            # m = 6, 8, 12, 16; 20 starts (hours: m = 16 alone is about
-                                        # 20 x 41.5 GWMs at 2.5 s per GWM, with a heavy tail)
+    python compare/table1.py            # m = 6, 8, 12, 16; 20 starts (49 min here with
+                                        # --cap-factor 25; longer if a start hits the tail)
 
 A run succeeds when the rms reconstruction error (eq 23) is below SUCCESS_RMS for every
 method. RRR runs until RRR_err < 1e-10 or a cap of --cap-factor times the paper's median work
