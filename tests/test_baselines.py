@@ -148,11 +148,11 @@ ESTIMATORS = [AnalyticReLUClassifier(max_iter=2), ConstructiveReLUClassifier()]
 @pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
 @pytest.mark.parametrize("X, y, match", [
     (X_NAN, Y_OK, "NaN"),
-    (X_INF, Y_OK, "infinite"),
-    (X_OK[:, 0], Y_OK, "2-D"),
-    (X_OK[:, :, None], Y_OK, "2-D"),
-    (X_OK[:, :0], Y_OK, "empty"),
-    (X_OK, Y_OK[:-1], "40 samples but y has 39"),
+    (X_INF, Y_OK, "infinity"),
+    (X_OK[:, 0], Y_OK, "Expected 2D array, got 1D array"),
+    (X_OK[:, :, None], Y_OK, "dim 3"),
+    (X_OK[:, :0], Y_OK, r"0 feature\(s\)"),
+    (X_OK, Y_OK[:-1], r"inconsistent numbers of samples: \[40, 39\]"),
     (X_OK, np.full(40, "a"), "only one class"),
     (X_OK, None, "requires y"),
     (X_OK, np.linspace(0, 1, 40), "continuous"),
@@ -177,7 +177,7 @@ def test_regressor_bad_input_raises():
         AnalyticReLURegressor().fit(X, np.where(np.arange(len(y)) == 5, np.nan, y))
     with pytest.raises(ValueError, match="samples"):
         AnalyticReLURegressor().fit(X, y[:-1])
-    with pytest.raises(ValueError, match="1-D or 2-D"):
+    with pytest.raises(ValueError, match="dim 3"):
         AnalyticReLURegressor().fit(X, y[:, None, None])
 
 

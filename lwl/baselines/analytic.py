@@ -31,64 +31,50 @@ Choices that are ours, not the paper's (the abstract leaves them open):
   hyperplane through a random training sample (so no unit starts dead);
 * stopping: relative decrease of the objective below ``tol`` over one iteration.
 """
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
-from scipy import linalg, sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from scipy import linalg
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import as_2d_float, check_n_features, check_random_state, check_scalar
+from .._validation import check_random_state
 
 _MAX_HALVINGS = 30
 
 
-def _check_X(X, name="X"):
-    """as_2d_float, refusing sparse and complex input explicitly (sklearn's conventions)."""
-    if sparse.issparse(X):
-        raise ValueError(f"sparse {name} is not supported; pass a dense array ({name}.toarray())")
-    if isinstance(X, np.ndarray) and X.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported in {name}")
-    return as_2d_float(X, name=name)
+def _check_predict_X(estimator, X):
+    """X for predict / decision_function, checked against what ``estimator`` was fitted on."""
+    check_is_fitted(estimator)
+    return validate_data(estimator, X, reset=False, dtype=np.float64)
 
 
-def _encode_labels(y, n_samples, estimator):
-    """Return (classes, integer codes) for classifier labels, or raise ValueError."""
-    if y is None:
-        raise ValueError(f"{estimator} requires y to be passed, but the target y is None")
-    if type_of_target(y) == "continuous":
-        raise ValueError("y holds continuous values; a classifier needs class labels")
-    try:
-        y = column_or_1d(y, warn=True)
-    except ValueError as exc:
-        raise ValueError(f"y must be 1-D (n_samples,): {exc}") from None
-    if y.shape[0] != n_samples:
-        raise ValueError(f"X has {n_samples} samples but y has {y.shape[0]} labels")
-    if y.dtype.kind in "fc" and not np.isfinite(y).all():
-        raise ValueError("y contains NaN or infinite labels")
-    try:
-        classes, codes = np.unique(y, return_inverse=True)
-    except TypeError as exc:
-        raise ValueError(f"labels in y cannot be sorted (mixed types?): {exc}") from None
-    if classes.shape[0] < 2:
-        raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at least 2")
-    return classes, codes.ravel()
+class _OneHotOutputs(ClassifierMixin):
+    """Label handling, decision_function and predict of a classifier whose ``_network`` gives
+    one output per class (trained on one-hot targets)."""
 
-
-class _OneHotOutputs:
-    """decision_function and predict of a classifier whose ``_forward`` gives one output per
-    class (trained on one-hot targets)."""
+    def _validate_fit_data(self, X, y):
+        """Float X and the integer class codes of y; sets ``classes_`` and ``n_features_in_``."""
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if self.classes_.shape[0] < 2:
+            raise ValueError(f"y has only one class ({self.classes_[0]}); "
+                             f"{type(self).__name__} needs at least 2")
+        return X, codes
 
     def decision_function(self, X):
         """Network outputs (n, Q); for two classes, output 1 minus output 0 (n,) as sklearn."""
-        F = self._forward(X)
+        F = self._network(_check_predict_X(self, X))
         return F[:, 1] - F[:, 0] if self.classes_.shape[0] == 2 else F
 
     def predict(self, X):
-        return self.classes_[np.argmax(self._forward(X), axis=1)]
+        F = self._network(_check_predict_X(self, X))
+        return self.classes_[np.argmax(F, axis=1)]
 
 
 def _solve_spd(G, B, alpha, what):
@@ -109,6 +95,18 @@ def _solve_spd(G, B, alpha, what):
 class _AnalyticReLU(BaseEstimator):
     """Shared fitting code; see the module docstring for the algorithm and our choices."""
 
+    _parameter_constraints = {
+        "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
+        "leak": [Interval(Real, 0, 1, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "hidden_solver": [StrOptions({"auto", "joint", "unit"})],
+        "max_memory_mb": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state", np.random.Generator],
+        "verbose": ["verbose"],
+    }
+
     def __init__(self, hidden_layer_size=20, leak=0.1, alpha=1e-4, max_iter=200, tol=1e-4,
                  hidden_solver="auto", max_memory_mb=1024, random_state=None, verbose=False):
         self.hidden_layer_size = hidden_layer_size
@@ -121,16 +119,10 @@ class _AnalyticReLU(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self, n_samples, n_features, n_outputs):
-        """Validate hyperparameters and the problem size; return the hidden solver to use."""
-        h = check_scalar(self.hidden_layer_size, "hidden_layer_size", numbers.Integral, low=1)
-        check_scalar(self.leak, "leak", low=0, high=1, high_inclusive=False)
-        alpha = check_scalar(self.alpha, "alpha", low=0)
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, low=1)
-        check_scalar(self.tol, "tol", low=0)
-        budget = check_scalar(self.max_memory_mb, "max_memory_mb", low=0, low_inclusive=False)
-        if self.hidden_solver not in ("auto", "joint", "unit"):
-            raise ValueError(f"hidden_solver must be 'auto', 'joint' or 'unit'; got {self.hidden_solver!r}")
+    def _choose_solver(self, n_samples, n_features, n_outputs):
+        """The hidden solver to use; ValueError if the problem exceeds the memory budget or, with
+        alpha=0, has too few samples for a closed form."""
+        h, alpha, budget = self.hidden_layer_size, self.alpha, self.max_memory_mb
         p = n_features + 1
         mb = {  # working memory of the hidden solve besides X itself, in MB
             "joint": 8.0 * ((h * p) ** 2 + n_samples * h * p) / 2**20,  # normal matrix + D-scaled X's
@@ -216,7 +208,7 @@ class _AnalyticReLU(BaseEstimator):
 
     def _fit(self, X, T):
         n, d = X.shape
-        solver = self._check_params(n, d, T.shape[1])
+        solver = self._choose_solver(n, d, T.shape[1])
         rng = check_random_state(self.random_state)
         X1 = np.hstack([X, np.ones((n, 1))])
         XtX = X1.T @ X1 if solver == "unit" else None
@@ -254,19 +246,15 @@ class _AnalyticReLU(BaseEstimator):
         self.loss_curve_ = curve
         self.loss_ = curve[-1]
         self.n_iter_ = it
-        self.n_features_in_ = d
         self.hidden_solver_ = solver
         return self
 
-    def _forward(self, X):
-        check_is_fitted(self, "coefs_")
-        X = _check_X(X)
-        check_n_features(self, X)
+    def _network(self, X):
         Z = X @ self.coefs_[0] + self.intercepts_[0]
         return np.where(Z > 0, Z, self.leak * Z) @ self.coefs_[1] + self.intercepts_[1]
 
 
-class AnalyticReLUClassifier(_OneHotOutputs, ClassifierMixin, _AnalyticReLU):
+class AnalyticReLUClassifier(_OneHotOutputs, _AnalyticReLU):
     """Two-layer leaky-ReLU classifier trained by analytic alternating least squares (Barbu 2023).
 
     Fits one-hot targets with the square loss; the predicted class is the largest output.
@@ -283,7 +271,7 @@ class AnalyticReLUClassifier(_OneHotOutputs, ClassifierMixin, _AnalyticReLU):
     hidden_solver : 'auto', 'joint' or 'unit' (module docstring).
     max_memory_mb : float, budget for the hidden solve's dense normal matrices and scaled copies of
         X; if even ``hidden_solver='unit'`` (or the one requested) exceeds it, ValueError.
-    random_state : None, int or numpy Generator, for the initialisation.
+    random_state : None, int, numpy RandomState or Generator, for the initialisation.
     verbose : bool, print the loss after each iteration.
 
     Attributes
@@ -292,11 +280,10 @@ class AnalyticReLUClassifier(_OneHotOutputs, ClassifierMixin, _AnalyticReLU):
     loss_curve_ (objective after each iteration), loss_, n_iter_, hidden_solver_.
     """
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        X = _check_X(X)
-        self.classes_, codes = _encode_labels(y, X.shape[0], type(self).__name__)
+        X, codes = self._validate_fit_data(X, y)
         return self._fit(X, np.eye(self.classes_.shape[0])[codes])
-
 
 
 class AnalyticReLURegressor(RegressorMixin, _AnalyticReLU):
@@ -307,21 +294,14 @@ class AnalyticReLURegressor(RegressorMixin, _AnalyticReLU):
     forms are regularised by ``alpha``; with ``alpha=0`` they raise ValueError.
     """
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        X = _check_X(X)
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
-        y_arr = np.asarray(y)
-        if y_arr.ndim not in (1, 2):
-            raise ValueError(f"y must be 1-D or 2-D; got shape {y_arr.shape}")
-        T = _check_X(y_arr.reshape(y_arr.shape[0], -1) if y_arr.ndim == 1 else y_arr, name="y")
-        if T.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} samples but y has {T.shape[0]}")
-        self._y_1d = y_arr.ndim == 1
-        return self._fit(X, T)
+        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        self._y_1d = y.ndim == 1
+        return self._fit(X, y.reshape(y.shape[0], -1).astype(np.float64))
 
     def predict(self, X):
-        F = self._forward(X)
+        F = self._network(_check_predict_X(self, X))
         return F[:, 0] if self._y_1d else F
 
     def __sklearn_tags__(self):

@@ -24,17 +24,16 @@ Choices that are ours:
   are (nearly) collinear, e.g. two classes with opposite means;
 * the sample counts per class may differ; each class mean uses its own samples.
 """
-import numbers
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval
 
-from .._validation import check_n_features, check_random_state, check_scalar
-from .analytic import _check_X, _encode_labels, _OneHotOutputs
+from .analytic import _OneHotOutputs
 
 
-class ConstructiveReLUClassifier(_OneHotOutputs, ClassifierMixin, BaseEstimator):
+class ConstructiveReLUClassifier(_OneHotOutputs, BaseEstimator):
     """One-hidden-layer ReLU classifier built from the class means (Chen & Muñoz Ewald 2023).
 
     Parameters
@@ -53,17 +52,20 @@ class ConstructiveReLUClassifier(_OneHotOutputs, ClassifierMixin, BaseEstimator)
     Q <= M (Q - 1 <= M); otherwise ``fit`` raises ValueError.
     """
 
+    _parameter_constraints = {
+        "hidden_layer_size": [Interval(Integral, 1, None, closed="left"), None],
+        "center": ["boolean"],
+        "random_state": ["random_state", np.random.Generator],
+    }
+
     def __init__(self, hidden_layer_size=None, center=False, random_state=None):
         self.hidden_layer_size = hidden_layer_size
         self.center = center
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        X = _check_X(X)
-        check_random_state(self.random_state)
-        if not isinstance(self.center, (bool, np.bool_)):
-            raise ValueError(f"center must be True or False; got {self.center!r}")
-        self.classes_, codes = _encode_labels(y, X.shape[0], type(self).__name__)
+        X, codes = self._validate_fit_data(X, y)
         n, M = X.shape
         Q = self.classes_.shape[0]
         means = np.stack([X[codes == j].mean(axis=0) for j in range(Q)])  # (Q, M)
@@ -81,8 +83,7 @@ class ConstructiveReLUClassifier(_OneHotOutputs, ClassifierMixin, BaseEstimator)
             raise ValueError(f"the {Q} class means are not {what} independent (they span "
                              f"{rank} < {width} dimensions){hint}")
         U = U[:, :width]
-        h = width if self.hidden_layer_size is None else check_scalar(
-            self.hidden_layer_size, "hidden_layer_size", numbers.Integral, low=1)
+        h = width if self.hidden_layer_size is None else self.hidden_layer_size
         if h < width:
             raise ValueError(f"hidden_layer_size={h} is too small: the construction needs "
                              f"{width} hidden units (one per dimension of the class-mean subspace)")
@@ -99,16 +100,12 @@ class ConstructiveReLUClassifier(_OneHotOutputs, ClassifierMixin, BaseEstimator)
         W2_full[:width] = W2
         self.coefs_ = [W1, W2_full]
         self.intercepts_ = [b1, b2]
-        self.n_features_in_ = M
-        F = self._forward(X)
+        F = self._network(X)
         F[np.arange(n), codes] -= 1.0
         self.cost_ = float(np.sum(F * F) / (2 * n))
         return self
 
-    def _forward(self, X):
-        check_is_fitted(self, "coefs_")
-        X = _check_X(X)
-        check_n_features(self, X)
+    def _network(self, X):
         H = np.maximum(X @ self.coefs_[0] + self.intercepts_[0], 0.0)
         return H @ self.coefs_[1] + self.intercepts_[1]
 
