@@ -1,4 +1,4 @@
-"""Tests for the gradient-free baselines of issue 4 (lwl.baselines)."""
+"""Tests for the gradient-free baselines (lwl.baselines)."""
 import warnings
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Gradient-free baselines from the related work (see issue 4).
+"""Gradient-free baselines from the related work.
 
 * :class:`AnalyticReLUClassifier`, :class:`AnalyticReLURegressor`: two-layer leaky-ReLU network
   trained by alternating closed-form least squares (Barbu 2023, arXiv 2304.02972).

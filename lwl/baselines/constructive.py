@@ -40,7 +40,9 @@ class ConstructiveReLUClassifier(_OneHotOutputs, BaseEstimator):
     ----------
     hidden_layer_size : None or int.  The construction fixes the width at Q units (Q - 1 with
         ``center=True``); None means that, fewer raises ValueError, more adds zero-weight units.
-    center : bool, use the affine hull of the class means (ours, see module docstring).
+    center : bool, default False: the paper's construction.  True uses the affine hull of the
+        class means instead (ours, see module docstring), which also handles Q = M + 1 classes
+        and means collinear with the origin.
     random_state : accepted for API uniformity; the construction is deterministic.
 
     Attributes
