@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-
-from ._validation import as_2d_float, check_scalar
+from sklearn.utils import check_array, check_scalar
 
 __all__ = [
     "read_data_file", "write_data_file",
@@ -166,7 +165,7 @@ def write_data_file(path, X, y=None, n_classes=None):
     Without ``y`` the header is ``n_values`` (NMF data). ``n_classes`` defaults to ``max(y) + 1``.
     A path ending in ``.zip`` is written as a zip holding one file named after the path's stem.
     """
-    X = as_2d_float(X)
+    X = check_array(X, dtype=np.float64)
     if y is None:
         if n_classes is not None:
             raise ValueError("n_classes is given but there are no labels y")
@@ -183,7 +182,7 @@ def write_data_file(path, X, y=None, n_classes=None):
             raise ValueError(f"labels y must be >= 0; found {y.min()}")
         if n_classes is None:
             n_classes = int(y.max()) + 1
-        check_scalar(n_classes, "n_classes", numbers.Integral, low=int(y.max()) + 1)
+        check_scalar(n_classes, "n_classes", numbers.Integral, min_val=int(y.max()) + 1)
         lines = [f"{X.shape[1]} {n_classes}", ""] + [
             f"{_fmt(row)} {label}" for row, label in zip(X.tolist(), y.tolist())]
     _write_text(path, "\n".join(lines) + "\n")
@@ -216,8 +215,8 @@ class NetFile:
         if len(self.sizes) != len(names):
             raise ValueError(f"a {self.kind} net has sizes ({', '.join(names)}); got {self.sizes!r}")
         for n, v in zip(names, self.sizes):
-            check_scalar(v, n, numbers.Integral, low=0 if n in ("n_hidden", "n_encode", "n_decode")
-                         else 1)
+            check_scalar(v, n, numbers.Integral,
+                         min_val=0 if n in ("n_hidden", "n_encode", "n_decode") else 1)
         object.__setattr__(self, "sizes", tuple(int(v) for v in self.sizes))
         src = np.asarray(self.src)
         dst = np.asarray(self.dst)
@@ -439,8 +438,8 @@ def write_param_file(path, net, params):
     if net.kind == "autoencoder":
         if params.omega is None or params.margin is None or params.zig is None:
             raise ValueError("an autoencoder's parameter file needs omega, margin and zig")
-        check_scalar(params.omega, "omega", low=0, low_inclusive=False)
-        check_scalar(params.margin, "margin", low=0)
+        check_scalar(params.omega, "omega", numbers.Real, min_val=0, include_boundaries="neither")
+        check_scalar(params.margin, "margin", numbers.Real, min_val=0)
         lines += [f"{float(params.omega)!r} {float(params.margin)!r} {int(bool(params.zig))}", ""]
     bounds = np.searchsorted(net.dst, np.arange(net.n_nodes + 1))
     for node in net.receiving_nodes:

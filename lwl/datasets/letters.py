@@ -24,8 +24,9 @@ import numbers
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from sklearn.utils import check_array, check_scalar
 
-from .._validation import as_2d_float, check_random_state, check_scalar
+from .._validation import check_random_state
 
 LETTERS = "wxyz"
 IMAGE_SHAPE = (40, 40)
@@ -82,8 +83,8 @@ def letter_montages(n_samples=2000, random_state=None, return_parts=False, p_bla
     ``index`` (n_samples, 4) int is the part at each position (``index[:, p]`` in ``8p .. 8p + 7``,
     or -1 for a blank), so that ``X[k] == parts[index[k][index[k] >= 0]].sum(axis=0)`` exactly.
     """
-    check_scalar(n_samples, "n_samples", numbers.Integral, low=1)
-    check_scalar(p_blank, "p_blank", low=0, high=1, high_inclusive=False)
+    check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)
+    check_scalar(p_blank, "p_blank", numbers.Real, min_val=0, max_val=1, include_boundaries="left")
     rng = check_random_state(random_state)
     parts = _parts()
     index = rng.integers(0, 8, size=(n_samples, 4)) + 8 * np.arange(4)
@@ -115,7 +116,7 @@ def match_letter_features(components):
     A factorisation that found every letter/position has all similarities close to 1 (above about
     0.9); a missing one shows as a low similarity where the paper reports a duplicate in the other font.
     """
-    W = as_2d_float(components, "components")
+    W = check_array(components, dtype=np.float64, input_name="components")
     if W.shape[1] != IMAGE_SHAPE[0] * IMAGE_SHAPE[1]:
         raise ValueError(f"components must have 1600 columns (40 x 40 images); got {W.shape[1]}")
     T = letter_position_templates()

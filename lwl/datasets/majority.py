@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_random_state, check_scalar
+from sklearn.utils import check_scalar
+
+from .._validation import check_random_state
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,9 +58,9 @@ def majority_circuit(depth, n_inputs=13, fan_in=3, random_state=None):
     ``n_inputs`` nodes) and at most 19 (the data hold every input); ``fan_in`` odd and at most
     ``n_inputs``. The paper's circuits have m = 13, fan-in 3, depth 2, 3, 4.
     """
-    check_scalar(depth, "depth", numbers.Integral, low=1)
-    check_scalar(n_inputs, "n_inputs", numbers.Integral, low=1, high=19)
-    check_scalar(fan_in, "fan_in", numbers.Integral, low=1, high=n_inputs)
+    check_scalar(depth, "depth", numbers.Integral, min_val=1)
+    check_scalar(n_inputs, "n_inputs", numbers.Integral, min_val=1, max_val=19)
+    check_scalar(fan_in, "fan_in", numbers.Integral, min_val=1, max_val=n_inputs)
     if n_inputs % 2 == 0:
         raise ValueError(f"n_inputs must be odd (the top majority gate reads n_inputs nodes); "
                          f"got {n_inputs}")

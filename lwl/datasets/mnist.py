@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .._validation import check_scalar
+from sklearn.utils import check_scalar
 from ..io import read_data_file
 
 _N_PIXELS = 784
@@ -42,7 +42,7 @@ def load_mnist(path=None, subset="train", n_samples=None, download=False, data_h
     if subset not in _IDX_PREFIX:
         raise ValueError(f"subset must be 'train' or 'test'; got {subset!r}")
     if n_samples is not None:
-        check_scalar(n_samples, "n_samples", numbers.Integral, low=1)
+        check_scalar(n_samples, "n_samples", numbers.Integral, min_val=1)
     if path is not None:
         X, y = _load_path(Path(path), subset)
     elif download or _openml_cache_complete(data_home):
