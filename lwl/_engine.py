@@ -18,12 +18,9 @@ per node in ``delta`` (change entries for per-node values).
 import numpy as np
 
 from ._core import ffi, lib, ptr
+from ._rrr import RRRState
 from ._validation import check_memory
 from .graph import Graph
-
-# Iterations per call into C are chosen so that a call does about this many weight-multiplies
-# (~0.1 s): Ctrl-C is then honoured promptly between calls.
-_WMS_PER_CALL = 3e7
 
 LANES = lib.LWL_LANES
 _EDGE_ARRAYS = ("x", "w")
@@ -72,15 +69,20 @@ def init_weights(graph, omega, rng):
     return w
 
 
-def memory_bytes(graph, batch_size):
-    """Bytes of the state of one batch (x, w dominate: 16 |K| |E|), scratch included."""
-    K, N, E = batch_size, graph.n_nodes, graph.n_edges
+def check_state_size(batch_size, n_nodes, n_edges, max_indegree):
+    """Refuse, from the sizes alone and so before the graph or the state is built, a batch
+    whose state would not fit in memory or a net larger than the C core addresses (int
+    indices).  The state: x and w (16 |K| |E| bytes dominate), node arrays, scratch."""
+    K, N, E = int(batch_size), int(n_nodes), int(n_edges)
     Kp = _padded(K)
-    scratch = lib.lwl_net_scratch_doubles(K, N, E, int(graph.indeg.max()))
-    return 8 * (2 * Kp * E + 7 * Kp * N + 3 * E + K + scratch) + 4 * 3 * K
+    what = f"the RRR state of a batch of {K} items on a net of {N} nodes and {E} edges"
+    advice = "use a smaller batch_size or a smaller net"
+    check_memory(0, what, advice, n_addressed=Kp * max(E, N))  # before C sizes its scratch
+    scratch = lib.lwl_net_scratch_doubles(K, N, E, int(max_indegree))
+    check_memory(8 * (2 * Kp * E + 7 * Kp * N + 3 * E + K + scratch) + 4 * 3 * K, what, advice)
 
 
-class Engine:
+class Engine(RRRState):
     """RRR state of one batch on ``graph`` (a :class:`lwl.graph.Graph`).
 
     Parameters
@@ -92,10 +94,11 @@ class Engine:
     ee : int  exemptions per batch ('ee', 'relabel');  fpa : float  ('fpa')
     n_jobs : int  OpenMP threads over blocks of items (1, the default, is serial)
     rng : numpy Generator for the initial weights
+    parameters : (weights, biases) to start from instead (a warm start; rng is then unused)
     """
 
     def __init__(self, graph, batch_size, *, omega=2.0, upsilon=1.0, beta=1.0, delta=0.1,
-                 class_mode="plain", ee=0, fpa=0.0, n_jobs=1, rng=None):
+                 class_mode="plain", ee=0, fpa=0.0, n_jobs=1, rng=None, parameters=None):
         if not isinstance(graph, Graph):
             raise TypeError("graph must be an lwl.graph.Graph")
         if class_mode not in CLASS_MODES:
@@ -103,16 +106,21 @@ class Engine:
         if class_mode == "fpa" and len(graph.class_nodes) != 2:
             raise ValueError("class_mode='fpa' needs exactly 2 class nodes (0 = fake, 1 = genuine)")
         K, N, E = int(batch_size), graph.n_nodes, graph.n_edges
-        check_memory(memory_bytes(graph, K), "the RRR state of one batch")
+        check_state_size(K, N, E, graph.indeg.max())
         self.graph, self.K = graph, K
         self.omega, self.beta = float(omega), float(beta)
-        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
 
         self.g2 = graph.outdeg.astype(np.float64)
         self.g2[graph.class_nodes] = float(upsilon)
         self.delta = np.full(N, float(delta))
-        self.weights = init_weights(graph, self.omega, rng)
-        self.biases = np.zeros(N)
+        if parameters is None:
+            rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+            self.weights, self.biases = init_weights(graph, self.omega, rng), np.zeros(N)
+        else:
+            self.weights, self.biases = (np.array(p, dtype=np.float64) for p in parameters)
+            if self.weights.shape != (E,) or self.biases.shape != (N,):
+                raise ValueError(f"parameters must be weights ({E},) and biases ({N},); got "
+                                 f"{self.weights.shape} and {self.biases.shape}")
 
         Kp = _padded(K)
         for name in _EDGE_ARRAYS:
@@ -148,8 +156,8 @@ class Engine:
 
     # ------------------------------------------------------------------ batches
     @property
-    def n_items(self):
-        return self.ws.n_items
+    def n_weights(self):
+        return self.graph.n_edges
 
     def _clamp_rows(self, X):
         g = self.graph
@@ -206,27 +214,14 @@ class Engine:
         to_lanes(np.broadcast_to(self.biases, (K, N)), self.b)
         self.mult[:] = 0.0  # root searches start at u = 0 (appendix B)
 
-    def run(self, max_iter, tol, errs):
-        """Iterate in calls of about _WMS_PER_CALL work, appending RRR_err to ``errs``;
-        afterwards ``weights`` and ``biases`` hold the consensus parameters w_A and b_B of
-        the last iteration.  Returns True when RRR_err < tol was reached."""
-        K, E = self.ws.n_items, self.graph.n_edges
-        chunk = int(max(1, _WMS_PER_CALL // (K * E)))
-        out = np.empty(max(1, min(chunk, max_iter)))
-        done_total = 0
-        try:
-            while done_total < max_iter:
-                todo = min(chunk, max_iter - done_total)
-                done = lib.lwl_net_iterate(self.ws, todo, tol, ptr(out))
-                errs.extend(out[:done].tolist())
-                done_total += done
-                if out[done - 1] < tol:
-                    return True
-            return False
-        finally:
-            if done_total:
-                self.weights = self.wa.copy()
-                self.biases = self.bb.copy()
+    def _iterate(self, n, tol, out):
+        return lib.lwl_net_iterate(self.ws, n, tol, ptr(out))
+
+    def _after_run(self):
+        """``weights`` and ``biases`` take the consensus parameters w_A and b_B of the last
+        iteration run."""
+        self.weights = self.wa.copy()
+        self.biases = self.bb.copy()
 
     def state(self):
         """Copies (K, E) / (K, N) of the iterate, its last A projection, the multipliers
@@ -248,34 +243,3 @@ class Engine:
                 raise ValueError(f"{name} must have shape {(K, width)}; got {value.shape}")
             to_lanes(value, getattr(self, name))
 
-
-def train_epoch(engine, X, labels, max_iter, tol, rng, batch_size=None):
-    """One epoch: shuffle, then for every batch start_batch + run.  Returns a dict with
-    ``iters`` (per batch), ``err_first``, ``err_last`` (RRR_err at the first and last
-    iteration of each batch), ``batch_err`` (error of each batch under the parameters just
-    found, exempted items not counted), ``gwms`` (work) and ``exempt`` (indices into X of
-    the items exempted in each batch's last iteration) and ``relabeled`` ((index into X,
-    class) of the items given a class other than their label, in relabel mode)."""
-    K = engine.K if batch_size is None else batch_size
-    perm = rng.permutation(len(X))
-    E = engine.graph.n_edges
-    out = {"iters": [], "err_first": [], "err_last": [], "batch_err": [], "gwms": 0.0,
-           "exempt": [], "relabeled": []}
-    for lo in range(0, len(X), K):
-        idx = perm[lo:lo + K]
-        engine.start_batch(X[idx], labels[idx])
-        errs = []
-        engine.run(max_iter, tol, errs)
-        ex = engine.exempt[:len(idx)].astype(bool)
-        pred = engine.predict(X[idx])
-        keep = ~ex
-        out["iters"].append(len(errs))
-        out["err_first"].append(errs[0])
-        out["err_last"].append(errs[-1])
-        out["batch_err"].append(float(np.mean(pred[keep] != labels[idx][keep])) if keep.any() else 0.0)
-        out["gwms"] += 1e-9 * len(errs) * len(idx) * E
-        out["exempt"].extend(idx[ex].tolist())
-        assigned = engine.assigned[:len(idx)]
-        moved = (assigned >= 0) & (assigned != labels[idx])
-        out["relabeled"].extend(zip(idx[moved].tolist(), assigned[moved].tolist()))
-    return out

@@ -1,22 +1,20 @@
 """Layered classifiers trained by RRR (paper section 5; programs RRRclass and RRRclass_x)."""
-import numbers
-import time
-import warnings
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._engine import Engine, train_epoch
-from ._progress import EpochTable
-from ._validation import as_2d_float, check_n_features, check_random_state, check_scalar
-from .graph import Graph
-
-_HISTORY_KEYS = ("epoch", "gwms", "iters", "err_first", "err_last", "batch_err", "train_err",
-                 "test_err", "seconds")
+from ._engine import Engine, check_state_size
+from ._training import CallbackSupportMixin, Trainer, new_history, run_epochs, with_callbacks
+from ._validation import check_random_state, warn_caller
+from .graph import ACTIVATIONS, Graph
 
 
-class RRRClassifier(ClassifierMixin, BaseEstimator):
+class RRRClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     """A layered network classifier trained by RRR: no loss function, no gradients.
 
     Training finds weights and biases that satisfy, for every item of a batch, the constraints
@@ -27,9 +25,10 @@ class RRRClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(20,)
-    activation : {'relu', 'step'}, default='relu'
-        'step' is the step with a gap of width ``margin`` (Fig 2, section 6.3.1).
+    hidden_layer_sizes : int or tuple of int, default=(20,)
+    activation : {'relu', 'step', 'zigmoid', 'linear'}, default='relu'
+        Activation of the hidden nodes, as a constraint set; 'step' has a gap and 'zigmoid' a
+        ramp of width ``margin`` (Fig 2, 17).
     margin : float > 0, default=0.1
         Delta: the class margin of eq 26d (and the step's gap).
     omega : float > 0, default=2.0
@@ -39,6 +38,7 @@ class RRRClassifier(ClassifierMixin, BaseEstimator):
     beta : float in (0, 1], default=1.0
         RRR step size.
     batch_size : int, default=128
+        Items per batch |K|; clipped, with a warning, to the training data's size.
     rrr_iter : int, default=100
         RRR iterations per batch (the cap); ``tol`` may stop a batch earlier.
     tol : float, default=1e-9
@@ -47,10 +47,17 @@ class RRRClassifier(ClassifierMixin, BaseEstimator):
     exempt : int or float, default=0
         Eccentric exemptions EE per batch (section 5.3.1, eq 32): the items with the largest
         class-projection distance are left unconstrained at the class nodes. A float in (0, 1)
-        is a fraction of the batch (0.005 with batches of 1000 is EE = 5).
+        is a fraction of the batch (0.005 with batches of 1000 is EE = 5). At least one item of
+        every batch stays constrained.
     relabel : bool, default=False
         With ``exempt`` > 0: instead of exempting, let up to EE items per batch take the class
         nearest to them rather than their label (wrong labels only, section 5.3.2, eq 33).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) and stop when its
+        error has not improved for ``n_iter_no_change`` epochs; the parameters of the best
+        validation epoch are kept.
+    validation_fraction : float in (0, 1), default=0.1
+    n_iter_no_change : int, default=10
     warm_start : bool, default=False
         Continue from the fitted parameters on the next ``fit``.
     n_jobs : int or None, default=None
@@ -70,24 +77,52 @@ class RRRClassifier(ClassifierMixin, BaseEstimator):
         Per epoch: ``epoch``, ``gwms`` (cumulative), ``iters`` (mean RRR iterations per batch),
         ``err_first`` and ``err_last`` (mean RRR_err, eq 42, at the first and last iteration of
         a batch), ``batch_err`` (mean error on each batch just trained, exempted items not
-        counted), ``train_err``, ``test_err`` (with ``eval_set``; else None), ``seconds``.
+        counted), ``train_err``, ``test_err`` (with ``eval_set``; else None), ``val_err``
+        (with early stopping), ``seconds``.
     gwms_ : float
-        Work, 1e-9 x iterations x |K| x |E| (eq 24).
+        Work, 1e-9 x iterations x |K| x |E| (eq 24), that of an interrupted fit included.
     n_iter_ : int
-        RRR iterations over all batches.
+        RRR iterations over all batches, those of an interrupted fit included.
+    status_ : str
+        Why the last fit stopped: 'converged' (the last batch reached RRR_err < tol),
+        'max_iter' (every epoch ran), 'early_stopping', 'callback' or 'interrupted' (Ctrl-C:
+        the parameters are the best reached, lowest training error among the epoch ends and
+        the moment of the interruption).
     exempted_ : ndarray of int
         Indices of the training items exempted in the last epoch.
     relabeled_ : ndarray (n, 2)
         In relabel mode: training item index and the class (a value of ``classes_``) it was
         given instead of its label, in the last epoch.
-    interrupted_ : bool
-        True when Ctrl-C stopped ``fit``; the parameters are then the best reached (lowest
-        training error among the epoch ends and the moment of the interruption).
+    n_features_in_ : int
     """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "margin": [Interval(Real, 0, None, closed="neither")],
+        "omega": [Interval(Real, 0, None, closed="neither")],
+        "upsilon": [Interval(Real, 0, None, closed="neither")],
+        "beta": [Interval(Real, 0, 1, closed="right")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "rrr_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "exempt": [Interval(Integral, 0, None, closed="left"),
+                   Interval(RealNotInt, 0, 1, closed="left")],
+        "relabel": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "n_jobs": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state", np.random.Generator],
+        "verbose": ["verbose"],
+    }
 
     def __init__(self, hidden_layer_sizes=(20,), activation="relu", margin=0.1, omega=2.0,
                  upsilon=1.0, beta=1.0, batch_size=128, rrr_iter=100, tol=1e-9, epochs=10,
-                 exempt=0, relabel=False, warm_start=False, n_jobs=None, random_state=None,
+                 exempt=0, relabel=False, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, warm_start=False, n_jobs=None, random_state=None,
                  verbose=0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -101,155 +136,140 @@ class RRRClassifier(ClassifierMixin, BaseEstimator):
         self.epochs = epochs
         self.exempt = exempt
         self.relabel = relabel
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ validation
-    def _check_params(self, n_samples):
+    # ------------------------------------------------------------------ set-up
+    def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-        for s in sizes:
-            check_scalar(s, "hidden_layer_sizes entries", numbers.Integral, low=1)
-        if self.activation not in ("relu", "step"):
-            raise ValueError(f"activation must be 'relu' or 'step'; got {self.activation!r}")
-        check_scalar(self.margin, "margin", low=0, low_inclusive=False)
-        check_scalar(self.omega, "omega", low=0, low_inclusive=False)
-        check_scalar(self.upsilon, "upsilon", low=0, low_inclusive=False)
-        check_scalar(self.beta, "beta", low=0, high=1, low_inclusive=False)
-        check_scalar(self.batch_size, "batch_size", numbers.Integral, low=1)
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive integers; got {sizes!r}")
+        return [int(s) for s in sizes]
+
+    def _layer_sizes(self):
+        return [self.n_features_in_, *self._hidden_sizes(), len(self.classes_)]
+
+    def _batch_size(self, n_samples):
         if self.batch_size > n_samples:
-            raise ValueError(f"batch_size={self.batch_size} is larger than the training data "
-                             f"({n_samples} items)")
-        check_scalar(self.rrr_iter, "rrr_iter", numbers.Integral, low=1)
-        check_scalar(self.tol, "tol", low=0)
-        check_scalar(self.epochs, "epochs", numbers.Integral, low=1)
+            warn_caller(f"batch_size={self.batch_size} is larger than the training data "
+                        f"({n_samples} items); clipping it to {n_samples}", UserWarning)
+        return min(self.batch_size, n_samples)
+
+    def _exemptions(self, K):
+        """EE per batch of K items (section 5.3.1): a count, or a fraction of the batch."""
         ee = self.exempt
-        if isinstance(ee, numbers.Integral) and not isinstance(ee, bool):
-            check_scalar(ee, "exempt", numbers.Integral, low=0, high=self.batch_size - 1)
-        else:
-            check_scalar(ee, "exempt", low=0, high=1, high_inclusive=False)
-            ee = int(round(ee * self.batch_size))
+        ee = int(ee) if isinstance(ee, Integral) else int(round(ee * K))
+        if ee >= K:
+            raise ValueError(f"exempt={self.exempt!r} exempts {ee} items of a batch of {K}: "
+                             f"at most {K - 1}, so that every batch keeps a constrained item")
         if self.relabel and ee == 0:
-            raise ValueError("relabel=True needs exempt > 0 (how many labels a batch may change)")
-        n_jobs = 1 if self.n_jobs is None else check_scalar(self.n_jobs, "n_jobs", numbers.Integral, low=1)
-        return sizes, ee, n_jobs
+            raise ValueError("relabel=True needs exempt > 0 (how many labels a batch may "
+                             "change)")
+        return ee
 
-    def _encode_labels(self, y, n_samples):
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != n_samples:
-            raise ValueError(f"y must be 1-D with one label per row of X ({n_samples}); "
-                             f"got shape {y.shape}")
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinite labels")
-        classes, codes = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(f"y has a single class ({classes[0]!r}); a classifier needs at least 2")
-        return classes, codes.astype(np.int32)
-
-    def _labels_to_codes(self, y, n_samples):
-        """Codes of labels the model has seen; ValueError naming the ones it has not."""
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != n_samples:
-            raise ValueError(f"y must be 1-D with {n_samples} labels; got shape {y.shape}")
-        try:
-            codes = np.searchsorted(self.classes_, y)
-            codes = np.clip(codes, 0, len(self.classes_) - 1)
-            ok = self.classes_[codes] == y
-        except TypeError:
-            ok = np.zeros(len(y), bool)
-            codes = np.zeros(len(y), int)
-        if not np.all(ok):
-            unseen = np.unique(np.asarray(y[~ok], dtype=object).astype(str))[:5]
-            raise ValueError(f"y has labels the model has not seen: {', '.join(unseen)} "
-                             f"(classes_ are {list(self.classes_)})")
-        return codes.astype(np.int32)
+    def _engine(self, K, rng, parameters=None):
+        """The network engine for batches of K items, from ``parameters`` (weights, biases) or
+        random initial weights; the memory check comes from the layer sizes, before the graph
+        or any state of its size is built."""
+        sizes = self._layer_sizes()
+        n_edges = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        check_state_size(K, sum(sizes), n_edges, max(sizes[:-1]))
+        ee = self._exemptions(K)
+        mode = "relabel" if self.relabel else ("ee" if ee > 0 else "plain")
+        graph = Graph.layered(sizes, self.activation)
+        return Engine(graph, K, omega=self.omega, upsilon=self.upsilon, beta=self.beta,
+                      delta=self.margin, class_mode=mode, ee=ee,
+                      n_jobs=1 if self.n_jobs is None else self.n_jobs, rng=rng,
+                      parameters=parameters)
 
     # ------------------------------------------------------------------ fitting
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, eval_set=None):
         """Train on X (n_samples, n_features) with labels y.
 
         ``eval_set=(X_test, y_test)`` adds the test error of every epoch to ``history_``, so
         one call gives the published program's per-epoch log.
         """
-        X = as_2d_float(X)
-        sizes, ee, n_jobs = self._check_params(X.shape[0])
-        continuing = self.warm_start and hasattr(self, "_weights")
-        if continuing:
-            check_n_features(self, X)
-            codes = self._labels_to_codes(y, X.shape[0])
-        else:
-            self.classes_, codes = self._encode_labels(y, X.shape[0])
-            self.n_features_in_ = X.shape[1]
+        reset = not (self.warm_start and hasattr(self, "_weights"))
+        return self._fit(X, y, reset=reset, eval_set=eval_set)
+
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), starting from the parameters learnt so far. The first call
+        needs ``classes``, every label that any call will see (as MLPClassifier)."""
+        reset = not hasattr(self, "_weights")
+        if reset:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(f"classes={list(unique_labels(classes))} differs from the classes "
+                             f"of the first call to partial_fit ({list(self.classes_)})")
+        return self._fit(X, y, reset=reset, classes=classes, n_epochs=1)
+
+    def _fit(self, X, y, reset, classes=None, eval_set=None, n_epochs=None):
+        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64, order="C")
+        check_classification_targets(y)
+        if reset:
+            self.classes_ = unique_labels(y if classes is None else classes)
+            if len(self.classes_) < 2:
+                raise ValueError(f"y has one class only ({self.classes_[0]!r}); a classifier "
+                                 "needs at least 2 classes")
+        labels = self._label_indices(y, "y")
         if eval_set is not None:
-            X_test = as_2d_float(eval_set[0], "eval_set X")
-            check_n_features(self, X_test)
-            codes_test = self._labels_to_codes(eval_set[1], X_test.shape[0])
-        rng = check_random_state(self.random_state)
+            X_test = validate_data(self, eval_set[0], reset=False, dtype=np.float64, order="C")
+            eval_set = (X_test, self._label_indices(np.asarray(eval_set[1]), "eval_set y"))
+        rng = check_random_state(self.random_state) if reset else self._rng
+        validation = None
+        if self.early_stopping:
+            X, X_val, labels, l_val = train_test_split(
+                X, labels, test_size=self.validation_fraction, stratify=labels,
+                random_state=int(rng.integers(2**31)))
+            validation = (X_val, l_val)
 
-        layer_sizes = [X.shape[1], *sizes, len(self.classes_)]
-        graph = Graph.layered(layer_sizes, self.activation)
-        mode = "relabel" if self.relabel else ("ee" if ee > 0 else "plain")
-        engine = Engine(graph, self.batch_size, omega=self.omega, upsilon=self.upsilon,
-                        beta=self.beta, delta=self.margin, class_mode=mode, ee=ee,
-                        n_jobs=n_jobs, rng=rng)
-        if continuing:
-            if len(self._weights) != graph.n_edges:
-                raise ValueError("warm_start: the network shape changed since the last fit")
-            engine.weights, engine.biases = self._weights.copy(), self._biases.copy()
-            history, gwms, n_iter = self.history_, self.gwms_, self.n_iter_
-        else:
-            history, gwms, n_iter = {k: [] for k in _HISTORY_KEYS}, 0.0, 0
-        self._graph, self._layer_sizes = graph, layer_sizes
-
-        table = EpochTable({"gwms": "{:9.4f}", "iters": "{:6.1f}", "err_first": "{:9.3e}",
-                            "err_last": "{:9.3e}", "batch_err": "{:9.4f}", "train_err": "{:9.4f}",
-                            "test_err": "{:9.4f}"}, self.epochs, self.verbose)
-        best = (np.inf, engine.weights.copy(), engine.biases.copy())
-        first_epoch = len(history["epoch"]) + 1
-        start = time.perf_counter() - (history["seconds"][-1] if history["seconds"] else 0.0)
-        exempted, relabeled, interrupted = np.array([], int), np.empty((0, 2), int), False
-        try:
-            for epoch in range(first_epoch, first_epoch + self.epochs):
-                out = train_epoch(engine, X, codes, self.rrr_iter, self.tol, rng)
-                gwms += out["gwms"]
-                n_iter += int(np.sum(out["iters"]))
-                train_err = float(np.mean(engine.predict(X) != codes))
-                test_err = (float(np.mean(engine.predict(X_test) != codes_test))
-                            if eval_set is not None else None)
-                row = dict(epoch=epoch, gwms=gwms, iters=float(np.mean(out["iters"])),
-                           err_first=float(np.mean(out["err_first"])),
-                           err_last=float(np.mean(out["err_last"])),
-                           batch_err=float(np.mean(out["batch_err"])), train_err=train_err,
-                           test_err=test_err, seconds=time.perf_counter() - start)
-                for k in _HISTORY_KEYS:
-                    history[k].append(row[k])
-                table.row(epoch - first_epoch + 1, row)
-                exempted = np.sort(np.asarray(out["exempt"], int))
-                relabeled = np.asarray(out["relabeled"], int).reshape(-1, 2)
-                if train_err < best[0]:
-                    best = (train_err, engine.weights.copy(), engine.biases.copy())
-        except KeyboardInterrupt:
-            interrupted = True
-            now = float(np.mean(engine.predict(X) != codes))
-            if best[0] < now:
-                engine.weights, engine.biases = best[1], best[2]
-            warnings.warn(f"fit interrupted after {n_iter} RRR iterations; keeping the parameters "
-                          f"with the lowest training error so far ({min(now, best[0]):.4f})",
-                          RuntimeWarning, stacklevel=2)
-
-        self._weights, self._biases = engine.weights.copy(), engine.biases.copy()
-        self._predictor = engine
-        self.history_, self.gwms_, self.n_iter_ = history, gwms, n_iter
-        self.exempted_ = exempted
-        self.relabeled_ = np.column_stack([relabeled[:, 0], self.classes_[relabeled[:, 1]]]) \
-            if len(relabeled) else np.empty((0, 2), dtype=object)
-        self.interrupted_ = interrupted
-        self._set_layer_parameters()
+        if not reset and self._layer_sizes() != [len(c) for c in self.coefs_] + [len(self.classes_)]:
+            raise ValueError("warm start: hidden_layer_sizes changed since the last fit")
+        engine = self._engine(self._batch_size(len(X)), rng,
+                              None if reset else (self._weights, self._biases))
+        trainer = _ClassifierTrainer(self, engine, X, labels, rng, eval_set)
+        history = new_history(trainer, validation) if reset else self.history_
+        status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
+                            history, validation=validation,
+                            n_iter_no_change=self.n_iter_no_change, X=X, y=y)
+        if not reset:
+            trainer.n_iter += self.n_iter_
+            trainer.gwms += self.gwms_
+        self._rng, self.status_, self.history_ = rng, status, history
+        self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
+        self.exempted_ = np.sort(np.asarray(trainer.exempted, dtype=int))
+        rel = np.asarray(trainer.relabeled, dtype=int).reshape(-1, 2)
+        self.relabeled_ = (np.column_stack([rel[:, 0], self.classes_[rel[:, 1]]]) if len(rel)
+                           else np.empty((0, 2), dtype=object))
+        self._set_parameters(engine)
         return self
 
-    def _set_layer_parameters(self):
+    def _label_indices(self, y, name):
+        """Indices into classes_ of the labels y; ValueError naming labels not in classes_."""
+        idx = np.searchsorted(self.classes_, y)
+        idx = np.clip(idx, 0, len(self.classes_) - 1)
+        seen = self.classes_[idx] == y
+        if not np.all(seen):
+            unseen = np.unique(np.asarray(y)[~seen])[:5]
+            raise ValueError(f"{name} has labels the model has not seen: "
+                             f"{', '.join(map(str, unseen))} (classes_ are "
+                             f"{list(self.classes_)})")
+        return idx.astype(np.int32)
+
+    def _set_parameters(self, engine):
+        self._graph, self._predictor = engine.graph, engine
+        self._weights, self._biases = engine.weights.copy(), engine.biases.copy()
         g, w, b = self._graph, self._weights, self._biases
         self.coefs_, self.intercepts_ = [], []
         for lo, hi in zip(g.layers[:-1], g.layers[1:]):
@@ -267,31 +287,83 @@ class RRRClassifier(ClassifierMixin, BaseEstimator):
             self._predictor.weights, self._predictor.biases = self._weights, self._biases
         return self._predictor
 
+    def _decision(self, X):
+        check_is_fitted(self, "_weights")
+        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        return self._engine_for_predict().decision_function(X)
+
     def decision_function(self, X):
         """``y - b`` of the class nodes after a forward pass (n_samples, n_classes); for two
         classes, as scikit-learn, the 1-D score of ``classes_[1]`` minus that of ``classes_[0]``."""
-        check_is_fitted(self, "_weights")
-        X = as_2d_float(X)
-        check_n_features(self, X)
-        z = self._engine_for_predict().decision_function(X)
+        z = self._decision(X)
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict(self, X):
-        check_is_fitted(self, "_weights")
-        X = as_2d_float(X)
-        check_n_features(self, X)
-        return self.classes_[self._engine_for_predict().predict(X)]
+        z = self._decision(X)
+        return self.classes_[np.argmax(z, axis=1)]
 
     def score(self, X, y, sample_weight=None):
         """Accuracy; labels the model has not seen raise ValueError."""
-        check_is_fitted(self, "_weights")
-        X = as_2d_float(X)
-        check_n_features(self, X)
-        codes = self._labels_to_codes(y, X.shape[0])
-        pred = self._engine_for_predict().predict(X)
-        return float(np.average(pred == codes, weights=sample_weight))
+        pred = np.argmax(self._decision(X), axis=1)
+        return float(np.average(pred == self._label_indices(np.asarray(y), "y"),
+                                weights=sample_weight))
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_predictor"] = None  # cffi state is rebuilt on demand
         return state
+
+
+class _ClassifierTrainer(Trainer):
+    """Epochs of the classifier (section 5.4): shuffle, then every batch starts from a forward
+    pass through the current parameters and runs ``rrr_iter`` RRR iterations."""
+
+    columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}",
+               "batch_err": "{:9.4f}", "train_err": "{:9.4f}", "test_err": "{:9.4f}"}
+    keep_best = "train_err"
+
+    def __init__(self, est, engine, X, labels, rng, eval_set):
+        super().__init__(engine)
+        self.est, self.X, self.labels, self.rng, self.eval_set = est, X, labels, rng, eval_set
+        self.exempted, self.relabeled = [], []
+
+    def epoch(self):
+        eng, X, labels, K = self.state, self.X, self.labels, self.state.K
+        perm = self.rng.permutation(len(X))
+        iters, firsts, lasts, batch_errs, exempted, relabeled = [], [], [], [], [], []
+        for lo in range(0, len(X), K):
+            idx = perm[lo:lo + K]
+            eng.start_batch(X[idx], labels[idx])
+            errs = self.run_batch(self.est.rrr_iter, self.est.tol)
+            iters.append(len(errs))
+            firsts.append(errs[0])
+            lasts.append(errs[-1])
+            ex = eng.exempt[:len(idx)].astype(bool)
+            keep = ~ex
+            pred = eng.predict(X[idx])
+            batch_errs.append(float(np.mean(pred[keep] != labels[idx][keep])) if keep.any() else 0.0)
+            exempted.extend(idx[ex].tolist())
+            assigned = eng.assigned[:len(idx)]
+            moved = (assigned >= 0) & (assigned != labels[idx])
+            relabeled.extend(zip(idx[moved].tolist(), assigned[moved].tolist()))
+        self.exempted, self.relabeled = exempted, relabeled
+        return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
+                    err_last=float(np.mean(lasts)), batch_err=float(np.mean(batch_errs)),
+                    train_err=self.current_error(),
+                    test_err=None if self.eval_set is None else self.error(*self.eval_set))
+
+    def parameters(self):
+        return self.state.weights.copy(), self.state.biases.copy()
+
+    def set_parameters(self, params):
+        self.state.weights, self.state.biases = params[0].copy(), params[1].copy()
+
+    def error(self, X, y=None):
+        return float(np.mean(self.state.predict(X) != y))
+
+    def current_error(self):
+        return self.error(self.X, self.labels)
+
+    def fitted_attributes(self):
+        return {"_weights": self.state.weights.copy(), "_biases": self.state.biases.copy(),
+                "_graph": self.state.graph, "_predictor": None}

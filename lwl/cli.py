@@ -38,9 +38,7 @@ def _cmd_nmf(args):
     start = time.perf_counter()
     codes = model.fit_transform(X)
     seconds = time.perf_counter() - start
-    status = ("interrupted" if model.interrupted_ else
-              "solved (RRR_err < tol)" if model.converged_ else "iteration cap reached")
-    print(f"{status}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs, {seconds:.2f} s, "
+    print(f"{model.status_}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs, {seconds:.2f} s, "
           f"recon_err {model.reconstruction_err_:.3e}")
     np.savez(args.out, components=model.components_, codes=codes, rrr_err=model.rrr_err_,
              **{f"history_{k}": np.asarray(v) for k, v in model.history_.items()})
@@ -84,8 +82,9 @@ def _cmd_classify(args):
     print(f"RRR classifier {sizes} on {args.data}: {len(X)} training items"
           + (f", {len(X_test)} test items" if X_test is not None else ""), flush=True)
     model.fit(X, y, eval_set=None if X_test is None else (X_test, y_test))
-    print(f"{'interrupted: ' if model.interrupted_ else ''}{model.n_iter_} iterations, "
-          f"{model.gwms_:.4g} GWMs, {model.history_['seconds'][-1]:.1f} s; "
+    seconds = model.history_["seconds"][-1] if model.history_["seconds"] else 0.0
+    print(f"{model.status_}: {model.n_iter_} iterations, "
+          f"{model.gwms_:.4g} GWMs, {seconds:.1f} s; "
           f"train_err {1 - model.score(X, y):.4f}"
           + (f", test_err {1 - model.score(X_test, y_test):.4f}" if X_test is not None else ""))
     with open(args.out, "wb") as fh:

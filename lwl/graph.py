@@ -20,6 +20,7 @@ KINDS = {
     "zigmoid": lib.LWL_NODE_ZIGMOID,
     "class": lib.LWL_NODE_CLASS,
 }
+ACTIVATIONS = ("linear", "relu", "step", "zigmoid")
 
 
 def _i32(a):

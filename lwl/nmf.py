@@ -1,65 +1,34 @@
 """Non-negative matrix factorisation by RRR (paper section 4; the published program RRRnmf)."""
-import numbers
-import time
-import warnings
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
-from ._core import ffi, lib, ptr
-from ._progress import EpochTable
-from ._validation import as_2d_float, check_memory, check_n_features, check_random_state, check_scalar
+from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
+from ._training import CallbackSupportMixin, Trainer, new_history, run_epochs, with_callbacks
+from ._validation import check_memory, check_random_state, warn_caller
 
-# Iterations per call into C are chosen so that a call does about this many weight-multiplies
-# (~0.1 s): Ctrl-C is then honoured promptly between calls.
-_WMS_PER_CALL = 3e7
-
-
-def encoder(components):
-    """The pseudo-inverse encoder of eq 12, ``H^T (H H^T)^-1`` (n_features, n_components).
-
-    Solved from the r x r normal equations; a rank-deficient H (e.g. two equal features)
-    falls back to the SVD pseudo-inverse.
-    """
-    H = components
-    gram = H @ H.T
-    try:
-        if np.linalg.cond(gram) < 1e12:
-            return np.linalg.solve(gram, H).T
-    except np.linalg.LinAlgError:
-        pass
-    return np.linalg.pinv(H)
+_ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
 
 
-def encode(X, components):
-    """Codes of eq 12-13: the pseudo-inverse encoder followed by a ReLU."""
-    return np.maximum(X @ encoder(components), 0.0)
-
-
-def _normalise_rows(H, omega):
-    """Rescale every feature (row of H) to norm omega; an all-zero row gets omega on entry 0."""
-    H = np.array(H, dtype=np.float64)
-    norms = np.linalg.norm(H, axis=1)
-    zero = norms == 0
-    H[~zero] *= (omega / norms[~zero])[:, None]
-    H[zero, 0] = omega
-    return H
-
-
-class RRRNMF(TransformerMixin, BaseEstimator):
+class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportMixin,
+             BaseEstimator):
     """Non-negative matrix factorisation ``X ≈ W H`` found by the RRR algorithm.
 
     No loss is minimised: RRR searches for a point that satisfies two sets of constraints,
     A (consensus of the replicated variables, non-negativity, every feature of norm
     ``omega``; eq 14a-c) and B (``x·w = y`` for every data value; eq 14d), by the iteration
-    ``x += beta (P_B(2 P_A(x) - x) - P_A(x))``. A fixed point is a factorisation.
+    ``x += beta (P_B(2 P_A(x) - x) - P_A(x))`` (eq 3-4). A fixed point is a factorisation.
 
     Parameters
     ----------
-    n_components : int
-        Number of features (code nodes), the rank r of the factorisation.
-    omega : float, default=1.0
+    n_components : int or None, default=None
+        Number of features (code nodes), the rank r of the factorisation; None: n_features.
+    omega : float > 0, default=1.0
         Norm Omega of every feature (row of ``components_``, eq 14c). It sets the balance
         between W and H in the projections; the paper uses 0.6-0.9 on LEDMs, 2 on letters.
     beta : float in (0, 1], default=1.0
@@ -69,13 +38,27 @@ class RRRNMF(TransformerMixin, BaseEstimator):
     tol : float, default=1e-7
         A batch stops as soon as RRR_err < tol.
     batch_size : int or None, default=None
-        Items per batch; None puts all data in one batch. With batches ("online NMF") every
-        batch starts from the features of the previous one (warm start, section 4.3).
+        Items per batch; None puts all data in one batch. With batches ("online NMF", section
+        4.4.2) every batch starts from the features of the previous one (warm start). A batch
+        larger than the data is clipped to it, with a warning.
     epochs : int, default=1
         Passes over the data (batches in data order).
     init : {'random', 'custom'}, default='random'
         'random': feature entries uniform on [0, 1], rescaled to norm omega (section 4.3).
         'custom': the ``H`` passed to ``fit`` (rows rescaled to norm omega).
+    encoder : {'nnls', 'pinv'}, default='nnls'
+        How ``transform`` finds the codes of data under the learned features. 'nnls': the
+        non-negative codes that reconstruct X best (non-negative least squares, H fixed), so a
+        solved factorisation's ``fit(X).transform(X)`` reconstructs X as ``fit_transform``
+        does. 'pinv': the paper's pseudo-inverse encoder followed by a ReLU (eq 12-13), cheap
+        but lossy when the features are nearly dependent. Batches always start from the
+        paper's encoder (section 4.3).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when its reconstruction error
+        (rms, with ``encoder``) has not improved for ``n_iter_no_change`` epochs; the features
+        of the best validation epoch are kept.
+    validation_fraction : float in (0, 1), default=0.1
+    n_iter_no_change : int, default=10
     random_state : int, Generator or None
     verbose : int, default=0
         Print the per-epoch table (1) and, within long batches, progress (2).
@@ -84,29 +67,49 @@ class RRRNMF(TransformerMixin, BaseEstimator):
     ----------
     components_ : ndarray (n_components, n_features)
         The features H (consensus weights w_A), each row of norm omega.
+    n_components_ : int
     n_iter_ : int
-        RRR iterations run over all batches.
+        RRR iterations run over all batches (those of an interrupted fit included).
     reconstruction_err_ : float
-        Root-mean-square of ``X - W H`` over all data (eq 23; not sklearn's Frobenius norm).
-        W is the consensus code of the RRR solution for one batch, the encoder's otherwise.
+        Root-mean-square of ``X - W H`` over the training data (eq 23; not sklearn's Frobenius
+        norm), W as ``fit_transform`` returns it.
     rrr_err_ : ndarray
         RRR_err of every iteration, all batches in order (Fig 4, 6). RRR_err is the rms over
         all item-edge pairs of the A-B difference, as the published program prints it; eq 22
         of the paper is this times sqrt(n_components * n_features).
     gwms_ : float
         Work in giga-weight-multiplies, 1e-9 * iterations * |K| * |E| (eq 24).
-    converged_ : bool
-        Whether the last batch reached RRR_err < tol.
+    status_ : str
+        Why the last fit stopped: 'converged' (the last batch reached RRR_err < tol: a
+        solution), 'max_iter', 'early_stopping', 'callback' or 'interrupted' (Ctrl-C; the
+        attributes then hold the features reached, usable by ``transform``).
     history_ : dict of lists
         Per epoch: ``epoch``, ``gwms`` (cumulative), ``iters`` (mean per batch),
         ``err_first`` and ``err_last`` (mean RRR_err at the first and last iteration of a
-        batch), ``recon_err``, ``seconds`` (cumulative).
-    interrupted_ : bool
-        True when ``fit`` was stopped by Ctrl-C; the attributes then hold the state reached.
+        batch), ``recon_err``, ``val_err`` (with early stopping), ``seconds`` (cumulative).
+    n_features_in_ : int
     """
 
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "omega": [Interval(Real, 0, None, closed="neither")],
+        "beta": [Interval(Real, 0, 1, closed="right")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"random", "custom"})],
+        "encoder": [StrOptions(set(_ENCODERS))],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state", np.random.Generator],
+        "verbose": ["verbose"],
+    }
+
     def __init__(self, n_components=None, *, omega=1.0, beta=1.0, max_iter=1000, tol=1e-7,
-                 batch_size=None, epochs=1, init="random", random_state=None, verbose=0):
+                 batch_size=None, epochs=1, init="random", encoder="nnls", early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, random_state=None, verbose=0):
         self.n_components = n_components
         self.omega = omega
         self.beta = beta
@@ -115,133 +118,123 @@ class RRRNMF(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.epochs = epochs
         self.init = init
+        self.encoder = encoder
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ validation
-    def _check_params(self, n_samples, n_features):
-        if self.n_components is None:
-            raise ValueError("n_components must be given (the rank of the factorisation)")
-        check_scalar(self.n_components, "n_components", numbers.Integral, low=1,
-                     high=min(n_samples, n_features) if self.batch_size is None else n_features)
-        check_scalar(self.omega, "omega", low=0, low_inclusive=False)
-        check_scalar(self.beta, "beta", low=0, high=1, low_inclusive=False)
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, low=1)
-        check_scalar(self.tol, "tol", low=0)
-        check_scalar(self.epochs, "epochs", numbers.Integral, low=1)
-        if self.batch_size is not None:
-            check_scalar(self.batch_size, "batch_size", numbers.Integral, low=1, high=n_samples)
-        if self.init not in ("random", "custom"):
-            raise ValueError(f"init must be 'random' or 'custom'; got {self.init!r}")
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
 
-    def _initial_features(self, H, n_features, rng):
-        r = self.n_components
-        if self.init == "custom":
-            if H is None:
-                raise ValueError("init='custom' needs the initial H passed to fit(X, H=...)")
-            H = as_2d_float(H, "H", allow_negative=False)
-            if H.shape != (r, n_features):
-                raise ValueError(f"H must have shape {(r, n_features)}; got {H.shape}")
-            return _normalise_rows(H, self.omega)
-        if H is not None:
-            raise ValueError("H is used only with init='custom'")
-        return _normalise_rows(rng.uniform(0.0, 1.0, size=(r, n_features)), self.omega)
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
 
     # ------------------------------------------------------------------ fitting
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, H=None):
         """Learn the features of X (n_samples, n_features), non-negative. Returns self."""
-        self._fit(X, H)
+        self._fit(X, H, reset=True)
         return self
 
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_transform(self, X, y=None, H=None):
         """Fit and return the codes W (n_samples, n_components).
 
-        For one batch these are the consensus codes of the RRR solution; with batches, the
-        encoder's codes (eq 13) under the final features.
+        When one batch was solved (``status_ == 'converged'``) these are the consensus codes
+        of the RRR solution; otherwise those of ``transform`` under the final features.
         """
-        return self._fit(X, H)
+        return self._fit(X, H, reset=True)
 
-    def _fit(self, X, H):
-        X = as_2d_float(X, allow_negative=False)
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One epoch over X (batches of ``batch_size``), starting from the features learnt so
+        far (the first call starts as ``fit`` does). Returns self."""
+        self._fit(X, None, reset=not hasattr(self, "components_"), n_epochs=1)
+        return self
+
+    def _fit(self, X, H, reset, n_epochs=None):
+        X = validate_data(self, X, reset=reset, dtype=np.float64, order="C")
+        check_non_negative(X, f"{type(self).__name__} (input X)")
         n, D = X.shape
-        self._check_params(n, D)
-        rng = check_random_state(self.random_state)
-        C = self.n_components
+        rng = check_random_state(self.random_state) if reset else self._rng
+        X_all, validation = X, None
+        if self.early_stopping:
+            X, X_val = train_test_split(X, test_size=self.validation_fraction,
+                                        random_state=int(rng.integers(2**31)))
+            validation = (X_val, None)
+            n = len(X)
+        C = D if self.n_components is None else self.n_components
         K = n if self.batch_size is None else self.batch_size
-        # x, w; code; feature; two multipliers per data value; the C scratch (lane sums)
-        check_memory(8 * (2 * K * D * C + K * C + D * C + 2 * K * D
-                          + lib.lwl_nmf_scratch_size(K, D, C)), "the RRR state of one batch")
+        if K > n:
+            warn_caller(f"batch_size={K} is larger than the training data ({n} items); "
+                        f"clipping it to {n}", UserWarning)
+            K = n
+        check_memory(memory_bytes(K, D, C), f"the RRR state of a batch of {K} items",
+                     n_addressed=K * D * C)
+        features = self._initial_features(H, C, D, rng) if reset else self.components_
+        trainer = _NMFTrainer(self, X, features, K)
+        history = new_history(trainer, validation) if reset else self.history_
+        status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
+                            history, validation=validation,
+                            n_iter_no_change=self.n_iter_no_change, X=X)
+        errs = np.asarray(trainer.rrr_err)
+        if not reset:
+            errs = np.concatenate([self.rrr_err_, errs])
+            trainer.n_iter += self.n_iter_
+            trainer.gwms += self.gwms_
+        self._rng, self.status_, self.history_, self.rrr_err_ = rng, status, history, errs
+        self.components_, self.n_components_ = trainer.features, C
+        self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
+        # a solved single batch returns its consensus codes (the solution); otherwise those
+        # of transform, so that fit_transform(X) and fit(X).transform(X) agree
+        codes = trainer.codes if status == "converged" and trainer.codes is not None \
+            else self._encode(X)
+        self.reconstruction_err_ = _rms(X - codes @ self.components_)
+        return codes if validation is None else self._encode(X_all)
 
-        features = self._initial_features(H, D, rng)
-        self.n_features_in_ = D
-        buffers = _NMFBuffers(K, D, C, self.omega, self.beta)
-        batches = [(s, min(s + K, n)) for s in range(0, n, K)]
-        single = len(batches) == 1
-
-        history = {k: [] for k in ("epoch", "gwms", "iters", "err_first", "err_last",
-                                   "recon_err", "seconds")}
-        table = EpochTable({"gwms": "{:10.4f}", "iters": "{:7.1f}", "err_first": "{:10.3e}",
-                            "err_last": "{:10.3e}", "recon_err": "{:10.3e}"},
-                           self.epochs, self.verbose)
-        errs, n_iter, gwms, converged, interrupted = [], 0, 0.0, False, False
-        codes = None
-        start = time.perf_counter()
-        try:
-            for epoch in range(1, self.epochs + 1):
-                firsts, lasts, iters = [], [], []
-                for lo, hi in batches:
-                    batch_errs = []
-                    buffers.start_batch(X[lo:hi], features)
-                    try:
-                        converged = buffers.run(self.max_iter, self.tol, batch_errs, self.verbose > 1)
-                    finally:
-                        errs.extend(batch_errs)
-                        n_iter += len(batch_errs)
-                        gwms += 1e-9 * len(batch_errs) * (hi - lo) * D * C
-                        if batch_errs:
-                            features = buffers.features()
-                            codes = buffers.codes() if single else None
-                    firsts.append(batch_errs[0])
-                    lasts.append(batch_errs[-1])
-                    iters.append(len(batch_errs))
-                recon = _rms(X - (codes if single else encode(X, features)) @ features)
-                for key, v in zip(history, (epoch, gwms, np.mean(iters), np.mean(firsts),
-                                            np.mean(lasts), recon, time.perf_counter() - start)):
-                    history[key].append(float(v))
-                table.row(epoch, {k: v[-1] for k, v in history.items()})
-        except KeyboardInterrupt:
-            interrupted = True
-            warnings.warn(f"fit interrupted after {n_iter} RRR iterations: components_ hold "
-                          "the features reached so far", RuntimeWarning, stacklevel=3)
-
-        self.components_ = features
-        self._encoder = encoder(features)
-        if codes is None:
-            codes = np.maximum(X @ self._encoder, 0.0)
-        self.n_components_ = C
-        self.n_iter_ = n_iter
-        self.rrr_err_ = np.asarray(errs)
-        self.gwms_ = gwms
-        self.converged_ = bool(converged) and not interrupted
-        self.history_ = history
-        self.interrupted_ = interrupted
-        self.reconstruction_err_ = _rms(X - codes @ features)
-        return codes
+    def _initial_features(self, H, C, D, rng):
+        if self.init == "custom":
+            if H is None:
+                raise ValueError("init='custom' needs the initial H passed to fit(X, H=...)")
+            H = np.asarray(H, dtype=np.float64)
+            if H.shape != (C, D):
+                raise ValueError(f"H must have shape {(C, D)}; got {H.shape}")
+            if not np.all(np.isfinite(H)):
+                raise ValueError("H contains NaN or infinity")
+            check_non_negative(H, f"{type(self).__name__} (initial H)")
+            return normalise_rows(H, self.omega)
+        if H is not None:
+            raise ValueError("H is used only with init='custom'")
+        return normalise_rows(rng.uniform(0.0, 1.0, size=(C, D)), self.omega)
 
     # ------------------------------------------------------------------ inference
+    def _encode(self, X):
+        return _ENCODERS[self.encoder](X, self.components_)
+
     def transform(self, X):
-        """Codes of X under the learned features: ``ReLU(X H^T (H H^T)^-1)`` (eq 12-13)."""
+        """Codes W (n_samples, n_components) of X under the learned features, by ``encoder``:
+        non-negative least squares (default) or the pseudo-inverse encoder of eq 12-13."""
         check_is_fitted(self, "components_")
-        X = as_2d_float(X, allow_negative=False)
-        check_n_features(self, X)
-        return np.maximum(X @ self._encoder, 0.0)
+        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        check_non_negative(X, f"{type(self).__name__}.transform (input X)")
+        return self._encode(X)
 
     def inverse_transform(self, X):
         """Data from codes: ``X @ components_``."""
         check_is_fitted(self, "components_")
-        W = as_2d_float(X, "codes")
+        W = check_array(X, dtype=np.float64, input_name="W")
         if W.shape[1] != self.n_components_:
-            raise ValueError(f"codes have {W.shape[1]} columns; the model has {self.n_components_}")
+            raise ValueError(f"W has {W.shape[1]} columns; the model has {self.n_components_} "
+                             "components")
         return W @ self.components_
 
 
@@ -249,61 +242,49 @@ def _rms(a):
     return float(np.sqrt(np.mean(np.square(a))))
 
 
-class _NMFBuffers:
-    """The numpy state of one batch, laid out for ``lwl_nmf_iterate`` (csrc/lwl.h).
+class _NMFTrainer(Trainer):
+    """Epochs of RRR NMF: the batches in data order, each warm-started from the features of
+    the one before (section 4.3)."""
 
-    Allocated once for the largest batch; a smaller batch uses a prefix of each buffer.
-    """
+    columns = {"iters": "{:7.1f}", "err_first": "{:10.3e}", "err_last": "{:10.3e}",
+               "recon_err": "{:10.3e}"}
 
-    def __init__(self, K, D, C, omega, beta):
-        self.D, self.C = D, C
-        self.x = np.zeros(K * D * C)
-        self.w = np.zeros(K * D * C)
-        self.code = np.zeros(K * C)
-        self.feature = np.zeros(D * C)
-        self.mult = np.zeros(2 * K * D)
-        self.scratch = np.zeros(lib.lwl_nmf_scratch_size(K, D, C))
-        self.data = None
-        self.ws = ffi.new("lwl_nmf_ws *")
-        self.ws.n_data, self.ws.n_code = D, C
-        self.ws.omega, self.ws.beta = float(omega), float(beta)
-        for name in ("x", "w", "code", "feature", "mult", "scratch"):
-            setattr(self.ws, name, ptr(getattr(self, name)))
+    def __init__(self, est, X, features, batch_size):
+        n, D = X.shape
+        super().__init__(NMFState(batch_size, D, len(features), est.omega, est.beta))
+        self.est, self.X, self.features = est, X, features
+        self.batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
+        self.codes = None  # consensus codes of the whole data (one batch only)
+        self.rrr_err = []
 
-    def start_batch(self, Xb, features):
-        """Initialise every variable at its consensus value (eq 20-21): A holds exactly."""
-        K, D, C = Xb.shape[0], self.D, self.C
-        self.data = np.ascontiguousarray(Xb)
-        self.ws.n_items = K
-        self.ws.data = ptr(self.data)
-        codes = encode(Xb, features)
-        self.x[:K * C * D].reshape(K, C, D)[:] = codes[:, :, None]
-        self.w[:K * C * D].reshape(K, C, D)[:] = features[None, :, :]
-        self.code[:K * C] = codes.ravel()
-        self.feature[:] = features.ravel()
-        self.mult[:] = 0.0  # root searches start at u = 0 (appendix B)
+    def epoch(self):
+        est, firsts, lasts, iters = self.est, [], [], []
+        single = len(self.batches) == 1
+        for lo, hi in self.batches:
+            self.state.start_batch(self.X[lo:hi], self.features)
+            errs = []
+            try:
+                self.run_batch(est.max_iter, est.tol, est.verbose > 1, errs)
+            finally:
+                self.rrr_err.extend(errs)
+                if errs:
+                    self.features = self.state.features()
+                    self.codes = self.state.codes() if single else None
+            firsts.append(errs[0])
+            lasts.append(errs[-1])
+            iters.append(len(errs))
+        codes = self.codes if single else _ENCODERS[est.encoder](self.X, self.features)
+        return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
+                    err_last=float(np.mean(lasts)), recon_err=_rms(self.X - codes @ self.features))
 
-    def run(self, max_iter, tol, errs, progress=False):
-        """Iterate in calls of about _WMS_PER_CALL work, appending RRR_err to ``errs``.
+    def parameters(self):
+        return self.features.copy(), None if self.codes is None else self.codes.copy()
 
-        Returns True when RRR_err < tol was reached."""
-        K, D, C = self.ws.n_items, self.D, self.C
-        chunk = int(max(1, _WMS_PER_CALL // (K * D * C)))
-        out = np.empty(min(chunk, max_iter))
-        last_print = time.perf_counter()
-        while len(errs) < max_iter:
-            todo = min(chunk, max_iter - len(errs))
-            done = lib.lwl_nmf_iterate(self.ws, todo, tol, ptr(out))
-            errs.extend(out[:done].tolist())
-            if errs[-1] < tol:
-                return True
-            if progress and time.perf_counter() - last_print > 2.0:
-                last_print = time.perf_counter()
-                print(f"  iteration {len(errs):8d}  RRR_err {errs[-1]:.3e}", flush=True)
-        return False
+    def set_parameters(self, params):
+        self.features, self.codes = params
 
-    def features(self):
-        return self.feature.reshape(self.C, self.D).copy()
+    def error(self, X, y=None):
+        return _rms(X - _ENCODERS[self.est.encoder](X, self.features) @ self.features)
 
-    def codes(self):
-        return self.code[:self.ws.n_items * self.C].reshape(-1, self.C).copy()
+    def fitted_attributes(self):
+        return {"components_": self.features.copy(), "n_components_": len(self.features)}

@@ -103,9 +103,11 @@ def test_sklearn_clone_and_params():
 
 
 @pytest.mark.parametrize("kw,match", [
-    (dict(margin=0.0), "margin"), (dict(margin=-1), "margin"), (dict(batch_size=500), "batch_size"),
+    (dict(margin=0.0), "margin"), (dict(margin=-1), "margin"), (dict(batch_size=0), "batch_size"),
     (dict(activation="tanh"), "activation"), (dict(exempt=50), "exempt"),
+    (dict(exempt=0.999, batch_size=16), "exempts 16 items of a batch of 16"),
     (dict(relabel=True), "relabel"), (dict(beta=2.0), "beta"), (dict(omega=0), "omega"),
+    (dict(omega=np.inf), "omega"), (dict(hidden_layer_sizes=(4, 0)), "hidden_layer_sizes"),
 ])
 def test_bad_parameters(kw, match):
     X, y = blobs()
@@ -114,15 +116,22 @@ def test_bad_parameters(kw, match):
 
 
 def test_bad_data():
+    from scipy import sparse
     X, y = blobs()
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match="one class only"):
         small().fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="NaN"):
         Xn = X.copy()
         Xn[3, 1] = np.nan
         small().fit(Xn, y)
-    with pytest.raises(ValueError, match="one label per row"):
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         small().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        small().fit(X, np.linspace(0, 1, len(X)))
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        small().fit(X + 1j, y)
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        small().fit(sparse.csr_matrix(X), y)
     m = small(epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         m.predict(X[:, :3])
@@ -132,20 +141,118 @@ def test_bad_data():
         m.score(X, y.astype(str))
 
 
-def test_ctrl_c_keeps_the_best_parameters(monkeypatch):
-    import lwl.classifier as clf
-    real = clf.train_epoch
+def test_batch_size_larger_than_the_data_is_clipped_with_a_warning():
+    X, y = blobs(n=40)
+    with pytest.warns(UserWarning, match="clipping it to 40"):
+        m = small(batch_size=128, epochs=2).fit(X, y)
+    ref = small(batch_size=40, epochs=2).fit(X, y)
+    assert m.history_["err_last"] == ref.history_["err_last"]
+
+
+def test_a_huge_net_is_refused_before_it_is_built():
+    X, y = blobs(n=20)
+    with pytest.raises(MemoryError, match="C core addresses|GiB"):
+        small(hidden_layer_sizes=(10**8,), batch_size=20).fit(X, y)
+
+
+def _interrupt_run_at_call(monkeypatch, n):
+    """Make the n-th call into the C engine raise KeyboardInterrupt (as Ctrl-C would)."""
+    from lwl._engine import Engine
+    real = Engine._iterate
     calls = {"n": 0}
 
-    def interrupting(*args, **kw):
+    def interrupting(self, *args):
         calls["n"] += 1
-        if calls["n"] == 4:
+        if calls["n"] == n:
             raise KeyboardInterrupt
-        return real(*args, **kw)
+        return real(self, *args)
 
-    monkeypatch.setattr(clf, "train_epoch", interrupting)
+    monkeypatch.setattr(Engine, "_iterate", interrupting)
+
+
+def test_ctrl_c_keeps_the_best_parameters(monkeypatch):
+    _interrupt_run_at_call(monkeypatch, 4 * 3 + 2)   # 4 batches per epoch: in epoch 4
     X, y = blobs(seed=7)
-    with pytest.warns(RuntimeWarning, match="interrupted"):
+    with pytest.warns(RuntimeWarning, match="interrupted") as rec:
         m = small(epochs=10).fit(X, y)
-    assert m.interrupted_ and len(m.history_["epoch"]) == 3
+    assert rec[0].filename == __file__
+    assert m.status_ == "interrupted" and len(m.history_["epoch"]) == 3
     assert 1 - m.score(X, y) <= min(m.history_["train_err"]) + 1e-12
+
+
+def test_ctrl_c_in_the_first_epoch_counts_the_work_done(monkeypatch):
+    _interrupt_run_at_call(monkeypatch, 3)
+    X, y = blobs(seed=7)
+    with pytest.warns(RuntimeWarning, match="interrupted after 100 RRR iterations"):
+        m = small(epochs=10).fit(X, y)
+    assert m.status_ == "interrupted" and m.history_["epoch"] == []
+    assert m.n_iter_ == 100 and m.gwms_ == pytest.approx(1e-9 * 100 * 50 * (4 * 8 + 8 * 3))
+    assert m.score(X, y) > 0  # usable
+
+
+def test_partial_fit_is_one_epoch_of_fit():
+    X, y = blobs(seed=8)
+    a = small(epochs=3).fit(X, y)
+    b = small()
+    for _ in range(3):
+        b.partial_fit(X, y, classes=np.unique(y))
+    for wa, wb in zip(a.coefs_, b.coefs_):
+        np.testing.assert_array_equal(wa, wb)
+    assert b.history_["epoch"] == [1, 2, 3] and b.n_iter_ == a.n_iter_
+    with pytest.raises(ValueError, match="classes must be passed"):
+        small().partial_fit(X, y)
+    with pytest.raises(ValueError, match="not seen"):
+        b.partial_fit(X, y + 10)
+
+
+def test_early_stopping_keeps_the_best_validation_epoch():
+    X, y = blobs(n=300, seed=9)
+    y[::7] = (y[::7] + 1) % 3            # label noise: the validation error wanders
+    m = small(epochs=40, early_stopping=True, n_iter_no_change=3).fit(X, y)
+    val = m.history_["val_err"]
+    assert m.status_ == "early_stopping" and len(val) < 40
+    assert len(val) - 1 - int(np.argmin(val)) == 4     # stopped 3 + 1 epochs after the best
+    # the kept parameters are the best epoch's: recompute its validation error
+    from sklearn.model_selection import train_test_split
+    seed = np.random.default_rng(0).integers(2**31)
+    labels = np.searchsorted(m.classes_, y)
+    _, X_val, _, y_val = train_test_split(X, labels, test_size=0.1, stratify=labels,
+                                          random_state=int(seed))
+    assert 1 - m.score(X_val, m.classes_[y_val]) == pytest.approx(min(val))
+
+
+def test_callbacks_see_every_epoch():
+    pytest.importorskip("sklearn.callback")
+
+    class Recorder:
+        def __init__(self):
+            self.events = []
+
+        def setup(self, estimator, context):
+            self.events.append("setup")
+
+        def on_fit_task_begin(self, estimator, context):
+            self.events.append(("begin", context.task_name))
+
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            self.events.append(("end", context.task_name,
+                                None if fitted_estimator is None else fitted_estimator.score(X, y)))
+
+        def teardown(self, estimator, context):
+            self.events.append("teardown")
+
+    X, y = blobs(seed=10)
+    rec = Recorder()
+    m = small(epochs=3).set_callbacks(rec).fit(X, y)
+    ends = [e for e in rec.events if e[0] == "end" and e[1] == "epoch"]
+    assert rec.events[0] == "setup" and rec.events[-1] == "teardown"
+    assert len(ends) == 3
+    assert ends[-1][2] == pytest.approx(1 - m.history_["train_err"][-1])
+
+    class StopAfterTwo(Recorder):
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            super().on_fit_task_end(estimator, context)
+            return len([e for e in self.events if e[0] == "end"]) == 2
+
+    m = small(epochs=5).set_callbacks(StopAfterTwo()).fit(X, y)
+    assert m.status_ == "callback" and len(m.history_["epoch"]) == 2

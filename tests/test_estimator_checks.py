@@ -3,11 +3,14 @@ import pytest
 from sklearn.utils.estimator_checks import (check_estimator, check_param_validation,
                                             parametrize_with_checks)
 
+from lwl import RRRNMF, RRRClassifier
 from lwl.baselines import AnalyticReLUClassifier, AnalyticReLURegressor, ConstructiveReLUClassifier
 
 # Small, fast settings. Every check must pass unless listed in EXPECTED_FAILURES, and a listed
 # check that passes fails the test (strict xfail).
 ESTIMATORS = [
+    RRRNMF(2, max_iter=50, random_state=0),
+    RRRClassifier((4,), batch_size=16, rrr_iter=10, epochs=2, random_state=0),
     AnalyticReLUClassifier(hidden_layer_size=5, max_iter=5, random_state=0),
     AnalyticReLURegressor(hidden_layer_size=5, max_iter=5, random_state=0),
     ConstructiveReLUClassifier(),
@@ -37,6 +40,7 @@ def expected_failed_checks(estimator):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:batch_size=.* is larger than the training data")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks,
                          xfail_strict=True)
 def test_sklearn_estimator_checks(estimator, check):

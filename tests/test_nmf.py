@@ -23,7 +23,7 @@ def test_ledm():
 def test_ledm6_is_solved_exactly():
     Y = ledm(6)
     m = RRRNMF(5, omega=0.6, beta=0.3, max_iter=200_000, tol=1e-10, random_state=0).fit(Y)
-    assert m.converged_
+    assert m.status_ == "converged"
     assert m.reconstruction_err_ < 1e-8
     W = m.fit_transform(Y)
     assert np.all(W >= 0) and np.all(m.components_ >= 0)
@@ -38,7 +38,7 @@ def test_fixed_point_is_a_solution():
     X = planted()
     m = RRRNMF(3, omega=1.0, beta=0.5, max_iter=20_000, tol=1e-11, random_state=1)
     W = m.fit_transform(X)
-    assert m.converged_
+    assert m.status_ == "converged"
     np.testing.assert_allclose(W @ m.components_, X, atol=1e-8)
 
 
@@ -61,8 +61,56 @@ def test_online_mode_with_warm_starts():
     assert h["recon_err"][-1] < 0.2 * h["recon_err"][0]
     assert h["recon_err"][-1] < 0.02 * X.std()
     assert m.reconstruction_err_ == pytest.approx(h["recon_err"][-1])
-    np.testing.assert_allclose(m.transform(X), np.maximum(X @ np.linalg.pinv(m.components_), 0),
+    pinv = m.set_params(encoder="pinv")
+    np.testing.assert_allclose(pinv.transform(X), np.maximum(X @ np.linalg.pinv(m.components_), 0),
                                atol=1e-10)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3])
+def test_transform_reconstructs_a_solved_ledm_as_fit_transform_does(seed):
+    """The exact features of an LEDM are nearly dependent (condition number ~1e9): the
+    pseudo-inverse encoder throws the codes away, non-negative least squares does not."""
+    Y = ledm(6)
+    m = RRRNMF(5, omega=0.6, beta=0.3, max_iter=200_000, tol=1e-10, random_state=seed)
+    W = m.fit_transform(Y)
+    assert m.status_ == "converged"
+    fit_err = np.sqrt(np.mean((W @ m.components_ - Y) ** 2))
+    W2 = m.transform(Y)
+    assert np.all(W2 >= 0)
+    assert np.sqrt(np.mean((W2 @ m.components_ - Y) ** 2)) <= max(2 * fit_err, 1e-9)
+    pinv_err = np.sqrt(np.mean((m.set_params(encoder="pinv").transform(Y) @ m.components_ - Y) ** 2))
+    assert pinv_err > 1e-3  # why the default is not the paper's encoder
+
+
+def test_partial_fit_is_one_warm_epoch():
+    X = planted(n=120, seed=8)
+    a = RRRNMF(3, max_iter=10, batch_size=40, epochs=3, random_state=0).fit(X)
+    b = RRRNMF(3, max_iter=10, batch_size=40, random_state=0)
+    for _ in range(3):
+        b.partial_fit(X)
+    np.testing.assert_array_equal(a.components_, b.components_)
+    np.testing.assert_array_equal(a.rrr_err_, b.rrr_err_)
+    assert b.history_["epoch"] == [1, 2, 3] and b.n_iter_ == a.n_iter_
+    assert b.gwms_ == pytest.approx(a.gwms_)
+    with pytest.raises(ValueError, match="features"):
+        b.partial_fit(X[:, :5])
+
+
+def test_early_stopping_keeps_the_best_validation_epoch():
+    X = planted(n=200, seed=9)
+    m = RRRNMF(3, max_iter=2, batch_size=20, epochs=60, early_stopping=True,
+               n_iter_no_change=2, random_state=0).fit(X)
+    val = m.history_["val_err"]
+    assert m.status_ in ("early_stopping", "max_iter")
+    if m.status_ == "early_stopping":
+        assert len(val) < 60 and min(val) < min(val[-2:])
+    best = int(np.argmin(val))
+    # the kept features give the best validation error: re-evaluate it on the same split
+    from sklearn.model_selection import train_test_split
+    seed = np.random.default_rng(0).integers(2**31)
+    _, X_val = train_test_split(X, test_size=0.1, random_state=int(seed))
+    err = np.sqrt(np.mean((m.transform(X_val) @ m.components_ - X_val) ** 2))
+    assert err == pytest.approx(val[best], rel=1e-9)
 
 
 def test_custom_init_and_inverse_transform():
@@ -83,28 +131,43 @@ def test_sklearn_conventions():
 
 
 @pytest.mark.parametrize("X,match", [
-    (-np.ones((4, 4)), "non-negative"),
+    (-np.ones((4, 4)), "Negative values in data passed to RRRNMF"),
     (np.full((4, 4), np.nan), "NaN"),
-    (np.full((4, 4), np.inf), "NaN or infinite"),
-    (np.ones(4), "2-D"),
-    (np.ones((0, 4)), "empty"),
+    (np.full((4, 4), np.inf), "infinity"),
+    (np.ones(4), "Expected 2D array"),
+    (np.ones((0, 4)), "0 sample"),
+    (np.ones((4, 4)) + 1j, "Complex data not supported"),
 ])
 def test_bad_data(X, match):
     with pytest.raises(ValueError, match=match):
         RRRNMF(2).fit(X)
 
 
+def test_sparse_input_is_refused_by_name():
+    from scipy import sparse
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        RRRNMF(2).fit(sparse.random(6, 6, density=0.5, format="csr"))
+
+
+def test_a_batch_larger_than_the_data_is_clipped_with_a_warning():
+    X = planted(n=30)
+    with pytest.warns(UserWarning, match="clipping it to 30"):
+        m = RRRNMF(3, max_iter=5, batch_size=100, random_state=0).fit(X)
+    ref = RRRNMF(3, max_iter=5, random_state=0).fit(X)
+    np.testing.assert_array_equal(m.components_, ref.components_)
+
+
 @pytest.mark.parametrize("params,match", [
     (dict(n_components=0), "n_components"),
-    (dict(n_components=7), "n_components"),
-    (dict(n_components=None), "n_components"),
+    (dict(n_components=2.5), "n_components"),
     (dict(n_components=2, omega=0.0), "omega"),
     (dict(n_components=2, beta=1.5), "beta"),
     (dict(n_components=2, beta=0), "beta"),
     (dict(n_components=2, batch_size=0), "batch_size"),
-    (dict(n_components=2, batch_size=100), "batch_size"),
     (dict(n_components=2, max_iter=0), "max_iter"),
     (dict(n_components=2, init="nndsvd"), "init"),
+    (dict(n_components=2, encoder="svd"), "encoder"),
+    (dict(n_components=2, omega=np.inf), "omega"),
 ])
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
@@ -113,9 +176,9 @@ def test_bad_parameters(params, match):
 
 def test_transform_checks_shape_and_sign():
     m = RRRNMF(2, max_iter=10).fit(planted(d=8))
-    with pytest.raises(ValueError, match="features"):
+    with pytest.raises(ValueError, match="5 features, but RRRNMF is expecting 8"):
         m.transform(np.ones((3, 5)))
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="Negative values"):
         m.transform(-np.ones((3, 8)))
 
 
@@ -126,26 +189,25 @@ def test_too_large_a_batch_is_refused_before_allocating(monkeypatch):
 
 
 def test_ctrl_c_keeps_the_features_reached(monkeypatch):
-    import lwl.nmf as nmf_mod
-    real = nmf_mod.lib
+    import lwl._rrr
+    from lwl._nmf_engine import NMFState
+    real = NMFState._iterate
     calls = {"n": 0}
 
-    class Interrupting:
-        def __getattr__(self, name):
-            return getattr(real, name)
+    def interrupting(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(self, *args)
 
-        def lwl_nmf_iterate(self, *args):
-            calls["n"] += 1
-            if calls["n"] == 3:
-                raise KeyboardInterrupt
-            return real.lwl_nmf_iterate(*args)
-
-    monkeypatch.setattr(nmf_mod, "lib", Interrupting())
-    monkeypatch.setattr(nmf_mod, "_WMS_PER_CALL", 1)  # one iteration per call
+    monkeypatch.setattr(NMFState, "_iterate", interrupting)
+    monkeypatch.setattr(lwl._rrr, "WMS_PER_CALL", 1)  # one iteration per call
     X = planted()
-    with pytest.warns(RuntimeWarning, match="interrupted"):
+    with pytest.warns(RuntimeWarning, match="interrupted after 2 RRR iterations") as rec:
         m = RRRNMF(3, max_iter=100, random_state=0).fit(X)
-    assert m.interrupted_ and not m.converged_ and m.n_iter_ == 2
+    assert rec[0].filename == __file__  # attributed to the caller, not to a library frame
+    assert m.status_ == "interrupted" and m.n_iter_ == 2 and len(m.rrr_err_) == 2
+    assert m.gwms_ == pytest.approx(1e-9 * 2 * X.shape[0] * X.shape[1] * 3)
     assert np.all(np.isfinite(m.transform(X)))
     np.testing.assert_allclose(np.linalg.norm(m.components_, axis=1), 1.0)
 
@@ -197,9 +259,9 @@ def _reference_iteration(x, w, Y, omega, beta, degenerate=()):
 def _c_iterations(x, w, Y, omega, beta, n_iter):
     """n_iter iterations of lwl_nmf_iterate from the state x, w (K, C, D), warm starts 0."""
     from lwl._core import lib, ptr
-    from lwl.nmf import _NMFBuffers
+    from lwl._nmf_engine import NMFState
     K, C, D = x.shape
-    buf = _NMFBuffers(K, D, C, omega, beta)
+    buf = NMFState(K, D, C, omega, beta)
     buf.start_batch(Y, np.ones((C, D)))
     buf.x[:] = x.ravel()
     buf.w[:] = w.ravel()
@@ -280,12 +342,12 @@ def test_degenerate_lane_in_a_full_block(y):
 def test_iterations_do_not_depend_on_how_they_are_split_into_calls():
     """The warm starts and the sums for P_A carry over between calls bit for bit."""
     from lwl._core import lib, ptr
-    from lwl.nmf import _NMFBuffers
+    from lwl._nmf_engine import NMFState
     rng = np.random.default_rng(0)
     X, H = rng.uniform(size=(20, 45)), rng.uniform(size=(7, 45))
     runs = []
     for calls in ([30], [1] * 30, [7, 16, 7]):
-        buf = _NMFBuffers(20, 45, 7, 0.8, 0.3)
+        buf = NMFState(20, 45, 7, 0.8, 0.3)
         buf.start_batch(X, H)
         errs = []
         for n in calls:

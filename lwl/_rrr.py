@@ -1,0 +1,65 @@
+"""What every RRR solver state has in common: one batch's iterate in numpy arrays that a C
+workspace points into, and the interruptible loop of calls into C that runs it.
+
+Subclasses (:class:`lwl._nmf_engine.NMFState`, :class:`lwl._engine.Engine`) allocate the
+arrays, fill them in ``start_batch`` and name the C function that runs iterations.
+"""
+import time
+
+import numpy as np
+
+# Iterations per call into C are chosen so that a call does about this many weight-multiplies
+# (~0.1 s): Ctrl-C is then honoured promptly between calls.
+WMS_PER_CALL = 3e7
+
+
+class RRRState:
+    """One batch's RRR iterate (section 1, eq 3-4): ``x += beta (P_B(2 P_A(x) - x) - P_A(x))``.
+
+    Subclasses set ``ws`` (the C workspace) and implement :meth:`_iterate` and
+    :attr:`n_weights` (|E|, the weight-multiplies per item and iteration, eq 24).
+    """
+
+    ws = None
+
+    @property
+    def n_items(self):
+        """|K| of the current batch."""
+        return self.ws.n_items
+
+    @property
+    def n_weights(self):
+        raise NotImplementedError
+
+    def _iterate(self, n, tol, out):
+        """Run up to n iterations in C, RRR_err of each into ``out``; return how many ran."""
+        raise NotImplementedError
+
+    def _after_run(self):
+        """Called after any iterations ran (also when interrupted): copy out the A point."""
+
+    def run(self, max_iter, tol, errs, progress=False):
+        """Iterate in calls of about WMS_PER_CALL work, appending every RRR_err to ``errs``
+        (the caller's list, so a Ctrl-C between calls loses no count).  Returns True when
+        RRR_err < tol was reached (a fixed point: the A point is a solution)."""
+        chunk = int(max(1, WMS_PER_CALL // (self.n_items * self.n_weights)))
+        out = np.empty(max(1, min(chunk, max_iter)))
+        done_total, last_print = 0, time.perf_counter()
+        try:
+            while done_total < max_iter:
+                done = self._iterate(min(chunk, max_iter - done_total), tol, out)
+                errs.extend(out[:done].tolist())
+                done_total += done
+                if out[done - 1] < tol:
+                    return True
+                if progress and time.perf_counter() - last_print > 2.0:
+                    last_print = time.perf_counter()
+                    print(f"  iteration {done_total:8d}  RRR_err {out[done - 1]:.3e}", flush=True)
+            return False
+        finally:
+            if done_total:
+                self._after_run()
+
+    def gwms(self, n_iterations):
+        """Work of n_iterations on the current batch, in GWMs (eq 24)."""
+        return 1e-9 * n_iterations * self.n_items * self.n_weights

@@ -1,0 +1,165 @@
+"""The one epoch loop of every estimator: history, the per-epoch table, work accounting,
+scikit-learn callbacks, early stopping and Ctrl-C.
+
+An estimator's ``fit`` builds a :class:`Trainer` (what one epoch of its model does, over an
+:class:`lwl._rrr.RRRState`) and hands it to :func:`run_epochs`, which owns everything else.
+"""
+import time
+
+import numpy as np
+
+from ._progress import EpochTable
+from ._validation import warn_caller
+
+try:  # scikit-learn >= 1.9: progress and monitoring through sklearn.callback
+    from sklearn.callback import CallbackSupportMixin, with_callbacks
+except ImportError:  # pragma: no cover - older scikit-learn has no callback API
+    class CallbackSupportMixin:
+        """The installed scikit-learn has no callback API (``sklearn.callback``)."""
+
+    def with_callbacks(method):
+        return method
+
+# Why a fit stopped: the value of every estimator's ``status_``.
+STATUSES = {
+    "converged": "the last batch reached RRR_err < tol (a fixed point: its A point is a solution)",
+    "max_iter": "every epoch ran; the last batch stopped at its iteration cap",
+    "early_stopping": "the validation error did not improve for n_iter_no_change epochs",
+    "callback": "a callback asked to stop",
+    "interrupted": "Ctrl-C (KeyboardInterrupt)",
+}
+
+
+class Trainer:
+    """One model's training as the epoch loop drives it.
+
+    Subclasses set :attr:`columns` and implement :meth:`epoch`, :meth:`parameters`,
+    :meth:`set_parameters` and :meth:`fitted_attributes`; :meth:`error` where early stopping
+    or keeping the best parameters needs it.  :meth:`run_batch` counts the work of every
+    batch as it is done, so the counters hold also when an epoch is interrupted.
+    """
+
+    #: history key -> format of its column in the printed table (besides epoch, gwms, seconds)
+    columns = {}
+    #: history key whose lowest value marks the parameters kept when Ctrl-C stops a fit
+    #: (None: keep the parameters reached)
+    keep_best = None
+
+    def __init__(self, state):
+        self.state = state
+        self.gwms = 0.0
+        self.n_iter = 0
+        self.converged = False
+
+    def run_batch(self, max_iter, tol, progress=False, errs=None):
+        """Run the batch the state holds; returns its RRR_err series (``errs``, a list that
+        holds them even when Ctrl-C stops the batch, if given)."""
+        errs = [] if errs is None else errs
+        try:
+            self.converged = self.state.run(max_iter, tol, errs, progress)
+        finally:
+            self.n_iter += len(errs)
+            self.gwms += self.state.gwms(len(errs))
+        return errs
+
+    def epoch(self):
+        """One pass over the training data; returns the row of figures named in columns."""
+        raise NotImplementedError
+
+    def parameters(self):
+        """A copy of the parameters (what set_parameters takes back)."""
+        raise NotImplementedError
+
+    def set_parameters(self, params):
+        raise NotImplementedError
+
+    def error(self, X, y=None):
+        """The model's error on (X, y) under the current parameters (lower is better)."""
+        raise NotImplementedError
+
+    def current_error(self):
+        """The keep_best figure for the parameters reached now (on an interruption)."""
+        raise NotImplementedError
+
+    def fitted_attributes(self):
+        """Fitted attributes that make a copy of the estimator usable as it is now (for the
+        ``fitted_estimator`` of scikit-learn callbacks)."""
+        raise NotImplementedError
+
+
+def new_history(trainer, validation):
+    keys = ["epoch", "gwms", *trainer.columns] + (["val_err"] if validation else []) + ["seconds"]
+    return {k: [] for k in keys}
+
+
+def run_epochs(estimator, trainer, n_epochs, history, *, validation=None, n_iter_no_change=10,
+               X=None, y=None):
+    """Run up to ``n_epochs`` epochs of ``trainer``, appending to ``history`` (a dict of lists,
+    possibly holding earlier epochs), and return the ``status_`` (a key of STATUSES).
+
+    ``validation=(X_val, y_val)`` turns on early stopping: training stops when the
+    validation error has not improved for ``n_iter_no_change`` epochs, and the parameters of
+    the best validation epoch are kept.  Without it the parameters of the last epoch are kept;
+    after Ctrl-C, those with the lowest ``trainer.keep_best`` figure.
+    """
+    if validation is not None and "val_err" not in history:
+        history["val_err"] = [None] * len(history["epoch"])
+    criterion = "val_err" if validation is not None else trainer.keep_best
+    table_columns = {"gwms": "{:9.4f}", **trainer.columns}
+    if validation is not None:
+        table_columns["val_err"] = "{:9.4f}"
+    table = EpochTable(table_columns, n_epochs, getattr(estimator, "verbose", 0))
+    ctx = (estimator._init_callback_context(max_subtasks=n_epochs)
+           if hasattr(estimator, "_init_callback_context") else None)
+    if ctx is not None:
+        ctx.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+
+    first = len(history["epoch"]) + 1
+    start = time.perf_counter() - (history["seconds"][-1] if history["seconds"] else 0.0)
+    best = (np.inf, trainer.parameters())
+    since_best, status = 0, "max_iter"
+    try:
+        for epoch in range(first, first + n_epochs):
+            sub = ctx.subcontext(task_name="epoch") if ctx is not None else None
+            if sub is not None:
+                sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+            row = dict(trainer.epoch(), epoch=epoch, gwms=trainer.gwms)
+            if validation is not None:
+                row["val_err"] = trainer.error(*validation)
+            row["seconds"] = time.perf_counter() - start
+            for key, values in history.items():
+                values.append(row.get(key))
+            table.row(epoch - first + 1, row)
+            status = "converged" if trainer.converged else "max_iter"
+            if criterion is not None:
+                if row[criterion] < best[0]:
+                    best, since_best = (row[criterion], trainer.parameters()), 0
+                else:
+                    since_best += 1
+            if sub is not None and sub.call_on_fit_task_end(
+                    estimator=estimator, X=X, y=y,
+                    reconstruction_attributes=trainer.fitted_attributes):
+                status = "callback"
+                break
+            if validation is not None and since_best > n_iter_no_change:
+                status = "early_stopping"
+                table.note(f"validation error not improved for {n_iter_no_change} epochs: "
+                           f"stopping, keeping the parameters of epoch {epoch - since_best}")
+                break
+    except KeyboardInterrupt:
+        status = "interrupted"
+        now = (None if criterion is None else trainer.error(*validation)
+               if validation is not None else trainer.current_error())
+        if now is not None and now <= best[0]:
+            best = (now, trainer.parameters())
+        kept = ("the parameters reached" if criterion is None else
+                f"the parameters with the lowest {criterion} so far ({best[0]:.4g})")
+        warn_caller(f"fit interrupted after {trainer.n_iter} RRR iterations "
+                    f"({trainer.gwms:.4g} GWMs); keeping {kept}", RuntimeWarning)
+    if criterion is not None and (validation is not None or status == "interrupted") \
+            and np.isfinite(best[0]):
+        trainer.set_parameters(best[1])
+    if ctx is not None and status != "interrupted":
+        ctx.call_on_fit_task_end(estimator=estimator, X=X, y=y,
+                                 reconstruction_attributes=trainer.fitted_attributes)
+    return status
