@@ -4,8 +4,8 @@
 
 Each case runs a fixed number of RRR iterations (tol = 0, so no early stop) several times
 and reports the median, in wall-clock seconds and in CPU seconds of this process. Targets: at
-most 3 s/GWM on LEDM m = 16 (issue 2), 1.5 on the depth-3 majority net and 4 on MNIST
-784-20-10 (issue 3). Single-threaded (the default). On a quiet machine the two agree; when
+most 3 s/GWM on LEDM m = 16, 1.5 on the depth-3 majority net and 4 on MNIST 784-20-10.
+Single-threaded (the default). On a quiet machine the two agree; when
 other processes share the cores the wall-clock figure grows and the CPU figure much less.
 """
 import argparse

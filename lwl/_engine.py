@@ -54,7 +54,7 @@ CLASS_MODES = {"plain": lib.LWL_CLASS_PLAIN, "ee": lib.LWL_CLASS_EE,
 
 
 def init_weights(graph, omega, rng):
-    """SPEC §4: each node's incoming weights uniform on [-1, 1], mean removed, rescaled to
+    """Section 5.4: each node's incoming weights uniform on [-1, 1], mean removed, rescaled to
     norm omega (a node with one input gets +-omega: removing the mean would leave 0)."""
     w = rng.uniform(-1.0, 1.0, size=graph.n_edges)
     for n in range(graph.n_nodes):
@@ -89,7 +89,8 @@ class Engine(RRRState):
     ----------
     graph : Graph
     batch_size : int  largest batch (smaller batches use a prefix of every buffer)
-    omega, upsilon, beta, delta : float  (SPEC §4)
+    omega, upsilon, beta, delta : float  (eq 26-31; delta is the class margin and the
+        activation's gap or ramp width)
     class_mode : 'plain' | 'ee' | 'relabel' | 'fpa'
     ee : int  exemptions per batch ('ee', 'relabel');  fpa : float  ('fpa')
     n_jobs : int  OpenMP threads over blocks of items (1, the default, is serial)
@@ -191,7 +192,7 @@ class Engine(RRRState):
 
     def start_batch(self, X, labels=None):
         """Initialise the RRR state from a forward pass of the batch through the consensus
-        parameters (SPEC §4): every variable set from it, so only the class (and data /
+        parameters (section 5.4): every variable set from it, so only the class (and data /
         code) constraints are violated."""
         g = self.graph
         K = len(X)

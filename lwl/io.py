@@ -1,4 +1,4 @@
-"""The file formats of the paper's published C programs (SPEC §6), for compatibility.
+"""The file formats of the paper's published C programs, for compatibility.
 
 Data files: a header line (``n_values n_classes``, or just ``n_values`` for NMF data), a blank line,
 then one item per line: its values and, for labelled data, an integer label in ``0 .. n_classes-1``.
@@ -86,7 +86,7 @@ def _fmt(values):
 # ----------------------------------------------------------------------------------- data files
 
 def read_data_file(path, labelled=True):
-    """Read a data file of the published programs (SPEC §6).
+    """Read a data file of the published programs.
 
     Returns ``(X, y)`` (float64 ``(n_items, n_values)``, int64 ``(n_items,)``) when ``labelled``,
     else ``X`` (NMF data, header ``n_values`` only). Blank lines between items are ignored. Values must
@@ -160,7 +160,7 @@ def _raise_first_bad_line(name, body, n_values, n_classes):
 
 
 def write_data_file(path, X, y=None, n_classes=None):
-    """Write ``X`` (and labels ``y``) as a data file of the published programs (SPEC §6).
+    """Write ``X`` (and labels ``y``) as a data file of the published programs.
 
     Without ``y`` the header is ``n_values`` (NMF data). ``n_classes`` defaults to ``max(y) + 1``.
     A path ending in ``.zip`` is written as a zip holding one file named after the path's stem.
@@ -192,7 +192,7 @@ def write_data_file(path, X, y=None, n_classes=None):
 
 @dataclass(frozen=True, eq=False)
 class NetFile:
-    """A network as its net file describes it (SPEC §6).
+    """A network as its net file describes it.
 
     ``kind`` is ``"classifier"`` (``sizes = (n_data, n_hidden, n_class)``) or ``"autoencoder"``
     (``sizes = (n_data, n_encode, n_code, n_decode)``). Edge ``e`` runs from node ``src[e]`` to node
@@ -318,7 +318,7 @@ class _Tokens:
 
 
 def read_net_file(path, kind=None):
-    """Read a net file (SPEC §6) into a :class:`NetFile`.
+    """Read a net file into a :class:`NetFile`.
 
     With ``kind=None`` the kind is told by the header: the numbers before the first blank line,
     3 for a classifier, 4 for an autoencoder (the published ``completenet`` and ``autonet`` write that
@@ -401,7 +401,7 @@ class NetParams:
 
 
 def read_param_file(path, net):
-    """Read a parameter file (SPEC §6) for the net ``net`` (a :class:`NetFile`) into NetParams."""
+    """Read a parameter file for the net ``net`` (a :class:`NetFile`) into NetParams."""
     text, name = _read_text(path)
     tok = _Tokens(text, name)
     params = NetParams(np.zeros(net.n_nodes), np.empty(net.n_edges))

@@ -1,5 +1,5 @@
 """The network engine: consensus steps, one full RRR iteration against a numpy reference
-written from SPEC §1 and §4, learning a separable problem, determinism, batch start."""
+written from the paper (section 1, 5.1-5.2, eq 26-31), learning a separable problem, determinism, batch start."""
 import numpy as np
 import pytest
 
@@ -8,7 +8,7 @@ from lwl._engine import Engine, init_weights
 from lwl.graph import Graph
 
 
-# ---------------------------------------------------------------- numpy reference (SPEC)
+# ---------------------------------------------------------------- numpy reference (the paper)
 def relu_project(x, y, b, a, g2):
     """Nearest point of {x = max(z, 0)}, z = y - b, metric a dx^2 + g2 (dy^2 + db^2)."""
     z, c = y - b, 0.5 * g2

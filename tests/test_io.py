@@ -1,4 +1,4 @@
-"""The original programs' file formats (SPEC §6): round trips and the errors of malformed files."""
+"""The original programs' file formats: round trips and the errors of malformed files."""
 import zipfile
 from pathlib import Path
 

@@ -31,7 +31,7 @@ def load_mnist(path=None, subset="train", n_samples=None, download=False, data_h
     """Load MNIST digits as ``(X, y)``: X float64 (n, 784) in [0, 1] (pixel / 255, row-major
     28 x 28), y int64 labels 0-9.
 
-    ``path``: a text file of the original programs (SPEC §6; plain or zipped), an IDX images file,
+    ``path``: a text file of the original programs (plain or zipped), an IDX images file,
     or a directory holding the IDX files of ``subset`` or a single text file named ``mnist_<subset>*``
     (IDX files take precedence). A file path is read as it is, whatever ``subset``. Without ``path``
     the OpenML copy (``fetch_openml`` data id 554, the first 60,000 digits ``"train"``, the last
