@@ -16,7 +16,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
-#include "lwl.h"
+#include "lwl_internal.h"
 
 /* Best point found so far over the pieces of a set. */
 typedef struct {

@@ -26,7 +26,7 @@
  */
 #include <math.h>
 #include <string.h>
-#include "lwl.h"
+#include "lwl_internal.h"
 #include "lanes.h"
 
 #define L LWL_LANES

@@ -1,8 +1,9 @@
 /*
- * lwl.h -- the one public header of the lwl C core.
+ * lwl.h -- the public header of the lwl C core: what Python calls through cffi.
  *
  * Read by the C sources and by cffi (lwl/_build.py), so it holds only declarations that
  * cffi's parser accepts: no macros with arguments, no includes, no inline functions.
+ * What the C sources share only among themselves is in lwl_internal.h and lanes.h.
  *
  * Memory: C owns no long-lived memory. Python (numpy) allocates every array, C functions
  * take pointers and sizes, run a given number of RRR iterations and return.
@@ -25,23 +26,6 @@ double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega
  * from the last two). */
 double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
                                  double inv_g2, double u0);
-
-/* The projection in three steps, for loops that solve many problems at once:
- * sums A = |x + w|^2 / 4, B = |x - w|^2 / 4; the roots of up to LWL_ROOT_BLOCK problems in
- * lockstep (T = omega y, c = omega^2 / g2 per problem, u0 warm starts (may be e); out: e in (0, 1] and sgn, the root
- * being u = sgn (e - 1), or e = 0 in the degenerate case); then the update of x, w, y,
- * returning u.  lwl_bilinear_project_from is exactly these three with m = 1. */
-#define LWL_ROOT_BLOCK 64
-void lwl_bilinear_sums(int n, const double *x, const double *w, double *A, double *B);
-void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, const double *c,
-                        const double *u0, double *e, double *sgn);
-double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, double inv_g2,
-                          double e, double sgn);
-
-/* The same on a batch of m independent problems stored row after row (x[m][n], w[m][n],
- * y[m]); u_out[m] receives the multipliers (may be NULL). */
-void lwl_bilinear_project_many(int m, int n, double *x, double *w, double *y, double omega,
-                               double inv_g2, double *u_out);
 
 /* ---- RRR non-negative matrix factorisation (paper section 4, eq 14, 22) ---------------
  * Data Y[k][j], k < n_items (|K|), j < n_data (|D|); n_code (|C|) code nodes.
@@ -198,11 +182,5 @@ void lwl_project_node(int kind, double delta, double wx, double g2, double c,
  * y and b move equally and oppositely by dz/2.  Returns dz^2 / 2 = (y'-y)^2 + (b'-b)^2
  * (times g2 it is the metric distance). */
 double lwl_project_margin(int labelled, double delta, double *y, double *b);
-
-/* The batch-level class step of the A projection (called by lwl_net_iterate after the node
- * step): projects ya, ba of the class nodes of every item with a label >= 0 according to
- * class_mode, and writes exempt, assigned and class_dist.  ya and ba must hold the values
- * to project (the node step leaves class nodes at y, b).  sel: 2 * n_items doubles. */
-void lwl_class_step(lwl_net_ws *ws, double *sel);
 
 #endif
