@@ -85,17 +85,12 @@ long lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
 
 enum { LWL_LANES = 16 };
 
-/* Node side-constraint kinds.  delta[n] is the kind's parameter (full width of the gap or
- * ramp, centred on z = y - b = 0; the margin for class nodes). */
-enum {
-    LWL_NODE_INPUT = 0,    /* no activation: x_A free unless clamped (data node)            */
-    LWL_NODE_LINEAR = 1,   /* x = y - b                                                       */
-    LWL_NODE_RELU = 2,     /* {x = 0, z <= 0} u {x = z >= 0}                                  */
-    LWL_NODE_STEP = 3,     /* {x = 0, z <= -delta/2} u {x = 1, z >= delta/2}                  */
-    LWL_NODE_ZIGMOID = 4,  /* 0 below -delta/2, 1 above +delta/2, linear in between           */
-    LWL_NODE_CLASS = 5     /* left alone by the node step; constrained by the class step       */
-};
-
+/* Node kinds (the side constraint of a node, paper eq 26b-e, 28-31) are defined in
+ * constraints.c alone: "input" (data node: free unless clamped), "linear", "relu", "step",
+ * "zigmoid" (activations) and "class" (constrained by the class step).  kind[n] holds the
+ * code lwl_node_kind returns for the name; delta[n] is the kind's parameter (full width of
+ * the step's gap or the zigmoid's ramp, centred on z = y - b = 0; the margin for class
+ * nodes). */
 /* Class step variants (class_mode). */
 enum {
     LWL_CLASS_PLAIN = 0,   /* eq 26d,e for every item with a label >= 0                        */
@@ -114,7 +109,7 @@ typedef struct {
     const int *out_start;    /* [n_nodes + 1]                                            */
     const int *out_edges;    /* [n_edges]  edge ids grouped by source                    */
     const int *outdeg;       /* [n_nodes]                                                */
-    const int *kind;         /* [n_nodes]  LWL_NODE_*                                     */
+    const int *kind;         /* [n_nodes]  node kind codes (lwl_node_kind)                */
     const double *delta;     /* [n_nodes]  the kind's parameter                          */
     const double *g2;        /* [n_nodes]  metric weight of y and b (> 0 where indeg > 0) */
     const int *order;        /* [n_nodes]  node order of the forward pass                */
@@ -172,11 +167,19 @@ int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out);
 void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
                      const double *bias, double *v, double *y);
 
+/* The code of the node kind called name ("relu", ...), or -1 if there is no such kind. */
+int lwl_node_kind(const char *name);
+
 /* One node's side constraint (for tests and tools): projects (x, y, b) in the metric
- * wx (x'-x)^2 + g2 ((y'-y)^2 + (b'-b)^2) to the set of kind (LWL_NODE_CLASS: unchanged),
- * with clamp value c (NaN = none).  wx = outdeg (0: no x), g2 = 0: no y, b. */
+ * wx (x'-x)^2 + g2 ((y'-y)^2 + (b'-b)^2) to the set of kind (class: unchanged), with clamp
+ * value c (NaN = none).  wx = outdeg (0: no x), g2 = 0: no y, b. */
 void lwl_project_node(int kind, double delta, double wx, double g2, double c,
                       double *x, double *y, double *b);
+
+/* The activation x = f(z) of kind that the forward pass uses (z = y - b): the x of the
+ * point of the kind's set nearest in z (in the step's gap, z >= 0 gives 1); z itself for
+ * the linear, input and class kinds. */
+double lwl_node_activation(int kind, double delta, double z);
 
 /* One class node's margin constraint: z = y - b >= delta if labelled, z <= 0 otherwise;
  * y and b move equally and oppositely by dz/2.  Returns dz^2 / 2 = (y'-y)^2 + (b'-b)^2

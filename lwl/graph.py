@@ -12,14 +12,28 @@ import numpy as np
 
 from ._core import lib
 
-KINDS = {
-    "input": lib.LWL_NODE_INPUT,
-    "linear": lib.LWL_NODE_LINEAR,
-    "relu": lib.LWL_NODE_RELU,
-    "step": lib.LWL_NODE_STEP,
-    "zigmoid": lib.LWL_NODE_ZIGMOID,
-    "class": lib.LWL_NODE_CLASS,
+# The node kinds, defined in csrc/constraints.c (their sets, clamp rules and activations):
+# name -> whether a hidden node may have it as its activation.  Adding a kind means adding
+# it there and here.
+_KIND_TABLE = {
+    "input": False,   # data node: x free unless clamped to the data
+    "linear": True,
+    "relu": True,
+    "step": True,
+    "zigmoid": True,
+    "class": False,   # output node: constrained by the class step
 }
+
+
+def _kind_code(name):
+    code = lib.lwl_node_kind(name.encode())
+    if code < 0:
+        raise RuntimeError(f"the C core has no node kind {name!r} (csrc/constraints.c)")
+    return code
+
+
+KINDS = {name: _kind_code(name) for name in _KIND_TABLE}  # name -> code of the C core
+ACTIVATIONS = tuple(name for name, hidden in _KIND_TABLE.items() if hidden)
 
 
 def _i32(a):
@@ -41,7 +55,7 @@ class Graph:
     in_start, out_start : int32 arrays (n_nodes + 1,)
     out_edges : int32 array (n_edges,)  edge ids grouped by source
     indeg, outdeg : int32 arrays (n_nodes,)
-    kind : int32 array (n_nodes,)  LWL_NODE_* of every node
+    kind : int32 array (n_nodes,)  the kind code (:data:`KINDS`) of every node
     data_nodes, class_nodes : int32 arrays  (labels index class_nodes)
     order : int32 array (n_nodes,)  node order of the forward pass
     """
@@ -86,8 +100,8 @@ class Graph:
     def from_edges(cls, n_nodes, edges, data_nodes, class_nodes, kind="relu", order=None):
         """Graph from an explicit edge list ``[(i, j), ...]`` (edge i -> j).
 
-        ``kind`` is an activation name for every non-data, non-class node, or an array of
-        LWL_NODE_* values for every node.  ``order`` is the forward-pass order; by default a
+        ``kind`` is an activation name (:data:`ACTIVATIONS`) for every non-data, non-class
+        node, or an array of kind codes (:data:`KINDS` values) for every node.  ``order`` is the forward-pass order; by default a
         topological order, or for a cyclic graph the breadth-first order from the data
         nodes ("feed-around").
         """
@@ -113,6 +127,10 @@ class Graph:
             k = _i32(kind)
             if k.shape != (n,):
                 raise ValueError(f"kind must have one entry per node ({n}); got shape {k.shape}")
+            unknown = ~np.isin(k, list(KINDS.values()))
+            if unknown.any():
+                raise ValueError(f"node {int(np.flatnonzero(unknown)[0])} has kind code "
+                                 f"{int(k[unknown][0])}, which is none of {KINDS}")
 
         perm = np.lexsort((e[:, 0], e[:, 1]))  # by destination, then source
         src, dst = _i32(e[perm, 0]), _i32(e[perm, 1])
@@ -148,8 +166,9 @@ class Graph:
 
 
 def _check_activation(name):
-    if name not in ("linear", "relu", "step", "zigmoid"):
-        raise ValueError(f"activation must be 'relu', 'step', 'zigmoid' or 'linear'; got {name!r}")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; "
+                         f"got {name!r}")
     return name
 
 
