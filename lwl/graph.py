@@ -87,12 +87,16 @@ class Graph:
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"a layered net needs at least 2 layers of >= 1 node; got {sizes}")
         starts = np.concatenate([[0], np.cumsum(sizes)])
+        n = int(starts[-1])
         layers = [np.arange(starts[i], starts[i + 1]) for i in range(len(sizes))]
-        edges = [(i, j) for a, b in zip(layers[:-1], layers[1:]) for j in b for i in a]
-        kinds = np.full(starts[-1], KINDS[_check_activation(activation)], dtype=np.int32)
+        # every node of a layer to every node of the next, by destination, then source
+        edges = np.concatenate([np.column_stack([np.tile(a, len(b)), np.repeat(b, len(a))])
+                                for a, b in zip(layers[:-1], layers[1:])])
+        kinds = np.full(n, KINDS[_check_activation(activation)], dtype=np.int32)
         kinds[layers[0]] = KINDS["input"]
         kinds[layers[-1]] = KINDS["class"]
-        g = cls.from_edges(int(starts[-1]), edges, layers[0], layers[-1], kind=kinds)
+        # node order = layer order, which is also the default (Kahn's, ties by node id)
+        g = cls.from_edges(n, edges, layers[0], layers[-1], kind=kinds, order=np.arange(n))
         g.layers = layers
         return g
 
@@ -115,7 +119,10 @@ class Graph:
             raise ValueError(f"edge endpoints must be in [0, {n}); got {e.min()}..{e.max()}")
         if (e[:, 0] == e[:, 1]).any():
             raise ValueError(f"self-loop at node {int(e[e[:, 0] == e[:, 1], 0][0])}")
-        if len(np.unique(e[:, 0] * n + e[:, 1])) != len(e):
+        key = e[:, 1] * n + e[:, 0]
+        perm = np.argsort(key, kind="stable")  # by destination, then source
+        key = key[perm]
+        if (key[1:] == key[:-1]).any():
             raise ValueError("duplicate edges")
         data_nodes = _i32(np.atleast_1d(data_nodes))
         class_nodes = _i32(np.atleast_1d(class_nodes))
@@ -132,7 +139,6 @@ class Graph:
                 raise ValueError(f"node {int(np.flatnonzero(unknown)[0])} has kind code "
                                  f"{int(k[unknown][0])}, which is none of {KINDS}")
 
-        perm = np.lexsort((e[:, 0], e[:, 1]))  # by destination, then source
         src, dst = _i32(e[perm, 0]), _i32(e[perm, 1])
         indeg = _i32(np.bincount(dst, minlength=n))
         outdeg = _i32(np.bincount(src, minlength=n))
@@ -205,12 +211,3 @@ def _topological(n, src, dst, out_start, out_edges, indeg, data_nodes):
     out.extend(np.flatnonzero(~seen).tolist())
     return out
 
-
-def layered(sizes, activation="relu"):
-    """Fully connected layered net; see :meth:`Graph.layered`."""
-    return Graph.layered(sizes, activation)
-
-
-def from_edges(n_nodes, edges, data_nodes, class_nodes, kind="relu", order=None):
-    """Graph from an explicit edge list; see :meth:`Graph.from_edges`."""
-    return Graph.from_edges(n_nodes, edges, data_nodes, class_nodes, kind, order)
