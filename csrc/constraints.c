@@ -125,7 +125,8 @@ static double clamp_z(int kind, double delta, double v, double z)
     }
 }
 
-/* In the step's gap z >= 0 gives 1 (the nearer branch; z = 0, a tie, takes the upper). */
+/* The forward pass's f(z) (lwl.h).  In the step's gap z >= 0 gives 1, the branch nearer in
+ * z (z = 0, a tie, takes the upper one). */
 double lwl_node_activation(int kind, double delta, double z)
 {
     switch (kind) {

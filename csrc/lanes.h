@@ -3,8 +3,8 @@
  * problems side by side ("lanes") in vector instructions, and the root search of the
  * bilinear projection written that way.
  *
- * Included by bilinear.c, nmf.c and engine.c; everything here is inlined into (and so
- * compiled for the instruction set of) each hot loop that uses it.
+ * Included by every C source; everything here is inlined into (and so compiled for the
+ * instruction set of) each hot loop that uses it.
  *
  * LWL_HOT marks the functions that hold the hot loops.  On x86-64 with GCC they are built
  * in three versions (AVX-512, AVX2 + FMA, baseline) and the loader picks the one the CPU

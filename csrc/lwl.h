@@ -91,6 +91,7 @@ enum { LWL_LANES = 16 };
  * code lwl_node_kind returns for the name; delta[n] is the kind's parameter (full width of
  * the step's gap or the zigmoid's ramp, centred on z = y - b = 0; the margin for class
  * nodes). */
+
 /* Class step variants (class_mode). */
 enum {
     LWL_CLASS_PLAIN = 0,   /* eq 26d,e for every item with a label >= 0                        */
