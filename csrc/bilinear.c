@@ -26,19 +26,11 @@
  * Nothing divides by zero in any case.
  */
 #include <math.h>
-#include "lwl.h"
+#include "lwl_internal.h"
 #include "lanes.h"
 
-/* Lockstep root search for m independent problems (m <= LWL_ROOT_BLOCK); see lanes.h.
- * Interleaving independent problems lets the processor overlap their divisions and square
- * roots, which dominate the cost when each is solved in turn. */
-void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, const double *c,
-                        const double *u0, double *e, double *sgn)
-{
-    lwl_roots_lockstep(m, A, B, T, c, u0, e, sgn);
-}
-
-void lwl_bilinear_sums(int n, const double *x, const double *w, double *A, double *B)
+/* A = |x + w|^2 / 4, B = |x - w|^2 / 4. */
+static void bilinear_sums(int n, const double *x, const double *w, double *A, double *B)
 {
     double sa = 0.0, sb = 0.0;
     for (int i = 0; i < n; i++) {
@@ -59,7 +51,7 @@ double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, 
         double c = omega * omega * inv_g2, T = sgn * omega * *y;
         for (int i = 0; i < n; i++)
             w[i] *= sgn;
-        lwl_bilinear_sums(n, x, w, &A, &B);
+        bilinear_sums(n, x, w, &A, &B);
         double d2 = A - 4.0 * (T + c);
         double dnorm = sqrt(d2 > 0.0 ? d2 : 0.0);
         double snorm = 2.0 * sqrt(A); /* |x + sgn w| */
@@ -93,22 +85,12 @@ double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double 
                                  double inv_g2, double u0)
 {
     double A, B, T = omega * *y, c = omega * omega * inv_g2, e, sgn;
-    lwl_bilinear_sums(n, x, w, &A, &B);
-    lwl_bilinear_roots(1, &A, &B, &T, &c, &u0, &e, &sgn);
+    bilinear_sums(n, x, w, &A, &B);
+    lwl_roots_lockstep(1, &A, &B, &T, &c, &u0, &e, &sgn);
     return lwl_bilinear_apply(n, x, w, y, omega, inv_g2, e, sgn);
 }
 
 double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega, double inv_g2)
 {
     return lwl_bilinear_project_from(n, x, w, y, omega, inv_g2, 0.0);
-}
-
-void lwl_bilinear_project_many(int m, int n, double *x, double *w, double *y, double omega,
-                               double inv_g2, double *u_out)
-{
-    for (int k = 0; k < m; k++) {
-        double u = lwl_bilinear_project(n, x + (long)k * n, w + (long)k * n, y + k, omega, inv_g2);
-        if (u_out)
-            u_out[k] = u;
-    }
 }

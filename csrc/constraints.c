@@ -1,8 +1,14 @@
 /*
- * constraints.c -- the A-side constraints local to a node (paper eq 26b-e, 28-31) and the
- * batch-level class step (eq 26d,e, 32, 33; RRRclass_fp).  The engine (engine.c) knows no
- * kinds: it calls lwl_project_node for every (item, node) and lwl_class_step once per
- * iteration.  Adding a kind means adding a case here.
+ * constraints.c -- the node kinds: the A-side constraints local to a node (paper eq 26b-e,
+ * 28-31) and the activations of the forward pass; and the batch-level class step (eq 26d,e,
+ * 32, 33; RRRclass_fp).
+ *
+ * Everything that makes a kind is in this file: its code and name (kind_names), the set its
+ * side constraint projects to (project_activation), the rule for a clamped node (clamp_z)
+ * and its activation f(z) (lwl_node_activation).  The engine (engine.c) knows no kinds: it
+ * calls lwl_node_step for every block of items and lwl_class_step once per iteration, and
+ * lwl_node_activation in the forward pass.  Adding a kind means adding its name and cases
+ * here and its row in the kind table of lwl/graph.py.
  *
  * Metric of a node side constraint (eq 28): wx (x'-x)^2 + g2 ((y'-y)^2 + (b'-b)^2), with
  * wx = outdeg (x_A is the consensus of outdeg edge values, Lemma 4.1).  Activation sets
@@ -16,7 +22,31 @@
  */
 #include <math.h>
 #include <stdlib.h>
-#include "lwl.h"
+#include <string.h>
+#include "lwl_internal.h"
+#include "lanes.h"
+
+#define L LWL_LANES
+
+/* The node kinds; a kind's code is its index here, and delta its parameter (lwl.h). */
+enum { NODE_INPUT, NODE_LINEAR, NODE_RELU, NODE_STEP, NODE_ZIGMOID, NODE_CLASS, N_KINDS };
+static const char *const kind_names[N_KINDS] = {
+    [NODE_INPUT] = "input",     /* data node, no activation: x_A free unless clamped      */
+    [NODE_LINEAR] = "linear",   /* x = z                                                   */
+    [NODE_RELU] = "relu",       /* {x = 0, z <= 0} u {x = z >= 0}                          */
+    [NODE_STEP] = "step",       /* {x = 0, z <= -delta/2} u {x = 1, z >= delta/2}          */
+    [NODE_ZIGMOID] = "zigmoid", /* x = 0 below -delta/2, 1 above delta/2, linear between   */
+    [NODE_CLASS] = "class",     /* left alone by the node step; constrained by the class
+                                   step                                                    */
+};
+
+int lwl_node_kind(const char *name)
+{
+    for (int k = 0; k < N_KINDS; k++)
+        if (strcmp(name, kind_names[k]) == 0)
+            return k;
+    return -1;
+}
 
 /* Best point found so far over the pieces of a set. */
 typedef struct {
@@ -50,18 +80,18 @@ static void project_activation(int kind, double delta, double a, double c, doubl
     double h = 0.5 * delta, inf = HUGE_VAL, x1 = *x, z1 = *z;
     best_pt p = {inf, x1, z1};
     switch (kind) {
-    case LWL_NODE_LINEAR:
+    case NODE_LINEAR:
         piece(&p, 0.0, 0.0, 1.0, 1.0, -inf, inf, a, c, x1, z1);
         break;
-    case LWL_NODE_RELU:
+    case NODE_RELU:
         piece(&p, 0.0, 0.0, 0.0, -1.0, 0.0, inf, a, c, x1, z1);
         piece(&p, 0.0, 0.0, 1.0, 1.0, 0.0, inf, a, c, x1, z1);
         break;
-    case LWL_NODE_STEP:
+    case NODE_STEP:
         piece(&p, 0.0, -h, 0.0, -1.0, 0.0, inf, a, c, x1, z1);
         piece(&p, 1.0, h, 0.0, 1.0, 0.0, inf, a, c, x1, z1);
         break;
-    case LWL_NODE_ZIGMOID:
+    case NODE_ZIGMOID:
         piece(&p, 0.0, -h, 0.0, -1.0, 0.0, inf, a, c, x1, z1);
         piece(&p, 0.0, -h, 1.0, delta, 0.0, 1.0, a, c, x1, z1);
         piece(&p, 1.0, h, 0.0, 1.0, 0.0, inf, a, c, x1, z1);
@@ -78,13 +108,13 @@ static double clamp_z(int kind, double delta, double v, double z)
 {
     double h = 0.5 * delta;
     switch (kind) {
-    case LWL_NODE_LINEAR:
+    case NODE_LINEAR:
         return v;
-    case LWL_NODE_RELU:
+    case NODE_RELU:
         return v > 0.0 ? v : (z < 0.0 ? z : 0.0);
-    case LWL_NODE_STEP: /* a value other than 0 or 1 goes to the nearer of the two */
+    case NODE_STEP: /* a value other than 0 or 1 goes to the nearer of the two */
         return v >= 0.5 ? (z > h ? z : h) : (z < -h ? z : -h);
-    case LWL_NODE_ZIGMOID:
+    case NODE_ZIGMOID:
         if (v <= 0.0)
             return z < -h ? z : -h;
         if (v >= 1.0)
@@ -95,17 +125,36 @@ static double clamp_z(int kind, double delta, double v, double z)
     }
 }
 
+/* The forward pass's f(z) (lwl.h).  In the step's gap z >= 0 gives 1, the branch nearer in
+ * z (z = 0, a tie, takes the upper one). */
+double lwl_node_activation(int kind, double delta, double z)
+{
+    switch (kind) {
+    case NODE_RELU:
+        return z > 0.0 ? z : 0.0;
+    case NODE_STEP:
+        return z >= 0.0 ? 1.0 : 0.0;
+    case NODE_ZIGMOID:
+        if (delta <= 0.0)
+            return z >= 0.0 ? 1.0 : 0.0;
+        z = (z + 0.5 * delta) / delta;
+        return z < 0.0 ? 0.0 : (z > 1.0 ? 1.0 : z);
+    default: /* LINEAR, CLASS, INPUT with in-edges: y - b */
+        return z;
+    }
+}
+
 void lwl_project_node(int kind, double delta, double wx, double g2, double c,
                       double *x, double *y, double *b)
 {
-    if (kind == LWL_NODE_CLASS)
+    if (kind == NODE_CLASS)
         return;
     double z = *y - *b, zp = z;
     if (!isnan(c)) {
         *x = c;
         if (g2 > 0.0)
             zp = clamp_z(kind, delta, c, z);
-    } else if (kind == LWL_NODE_INPUT) {
+    } else if (kind == NODE_INPUT) {
         return;
     } else {
         project_activation(kind, delta, wx, 0.5 * g2, x, &zp);
@@ -114,6 +163,72 @@ void lwl_project_node(int kind, double delta, double wx, double g2, double c,
         double half = 0.5 * (zp - z);
         *y += half;
         *b -= half;
+    }
+}
+
+/* ---- node step ----------------------------------------------------------------------- */
+
+/* ReLU node of one block without clamps (eq 28): nearer of the ray x = 0,
+ * z <= 0 and the ray x = z >= 0 in the metric a dx^2 + c dz^2, a = outdeg, c = g2 / 2;
+ * the same arithmetic as lwl_project_node, in lanes. */
+LWL_INLINE void relu_lanes(double a, double c, const double *restrict xs, const double *y,
+                           const double *b, double *restrict xa, double *restrict ya,
+                           double *restrict ba)
+{
+    for (int l = 0; l < L; l++) {
+        double x = a > 0.0 ? xs[l] / a : 0.0, z = y[l] - b[l];
+        double z1 = z < 0.0 ? z : 0.0, ez = z1 - z;
+        double d1 = a * (x * x) + c * (ez * ez);
+        double t = (a * x + c * z) / (a + c);
+        t = t > 0.0 ? t : 0.0;
+        double ex = t - x, et = t - z;
+        double d2 = a * (ex * ex) + c * (et * et);
+        int first = d1 <= d2;
+        double xp = first ? 0.0 : t, zp = first ? z1 : t;
+        double half = 0.5 * (zp - z);
+        xa[l] = xp;
+        ya[l] = y[l] + half;
+        ba[l] = b[l] - half;
+    }
+}
+
+/* The same for every node of block bk, with x_A the out-edge mean (the ReLU of a block
+ * without clamps in lanes, the common case of a classifier's hidden layer). */
+LWL_HOT void lwl_node_step(const lwl_net_ws *ws, const double *xsum, int bk)
+{
+    int N = ws->n_nodes;
+    long off = (long)bk * N * L;
+    for (int n = 0; n < N; n++) {
+        long o = off + (long)n * L;
+        int od = ws->outdeg[n], has_y = ws->in_start[n + 1] > ws->in_start[n];
+        const double *xs = xsum + o, *cl = ws->clamp ? ws->clamp + o : NULL;
+        double *xa = ws->xa + o, *ya = ws->ya + o, *ba = ws->ba + o;
+        const double *y = ws->y + o, *b = ws->b + o;
+        int kind = ws->kind[n], clamped = 0;
+        if (cl)
+            for (int l = 0; l < L; l++)
+                clamped |= cl[l] == cl[l];
+        if (kind == NODE_INPUT || kind == NODE_CLASS) {
+            /* x free (or the clamp value of an input), y - b unconstrained by the node */
+            int input = kind == NODE_INPUT;
+            for (int l = 0; l < L; l++) {
+                double x = od > 0 ? xs[l] / od : 0.0;
+                xa[l] = (input && cl && cl[l] == cl[l]) ? cl[l] : x;
+                ya[l] = has_y ? y[l] : 0.0;
+                ba[l] = has_y ? b[l] : 0.0;
+            }
+        } else if (kind == NODE_RELU && !clamped && has_y) {
+            relu_lanes((double)od, 0.5 * ws->g2[n], xs, y, b, xa, ya, ba);
+        } else {
+            for (int l = 0; l < L; l++) {
+                double x = od > 0 ? xs[l] / od : 0.0, yy = has_y ? y[l] : 0.0, bb = has_y ? b[l] : 0.0;
+                lwl_project_node(kind, ws->delta[n], (double)od, has_y ? ws->g2[n] : 0.0,
+                                 cl ? cl[l] : NAN, &x, &yy, &bb);
+                xa[l] = x;
+                ya[l] = yy;
+                ba[l] = bb;
+            }
+        }
     }
 }
 

@@ -3,8 +3,8 @@
  *
  * One iteration: a = P_A(s), b = P_B(2a - s), s += beta (b - a)  (section 1), where s is
  * the whole state (x, w per item and edge; y, b per item and node).  The engine knows no
- * constraint kinds: node side constraints go through lwl_project_node (with fast paths for
- * the data clamp and ReLU) and the class constraints through lwl_class_step (constraints.c).
+ * node kinds: the node side constraints are lwl_node_step, the class constraints
+ * lwl_class_step and the forward pass's activations lwl_node_activation (constraints.c).
  *
  * Layout (lwl.h): items in blocks of LWL_LANES, each block's values of one edge (or node)
  * side by side, so every step below is the same arithmetic in LWL_LANES lanes, which the
@@ -26,7 +26,7 @@
  */
 #include <math.h>
 #include <string.h>
-#include "lwl.h"
+#include "lwl_internal.h"
 #include "lanes.h"
 
 #define L LWL_LANES
@@ -139,69 +139,6 @@ LWL_INLINE void project_weights(lwl_net_ws *ws, const double *wsum)
             double v = ws->omega / sqrt((double)(hi - lo));
             for (int e = lo; e < hi; e++)
                 ws->wa[e] = v;
-        }
-    }
-}
-
-/* ReLU node of one block without clamps (eq 28, constraints.c): nearer of the ray x = 0,
- * z <= 0 and the ray x = z >= 0 in the metric a dx^2 + c dz^2, a = outdeg, c = g2 / 2;
- * the same arithmetic as lwl_project_node, in lanes. */
-LWL_INLINE void relu_lanes(double a, double c, const double *restrict xs, const double *y,
-                           const double *b, double *restrict xa, double *restrict ya,
-                           double *restrict ba)
-{
-    for (int l = 0; l < L; l++) {
-        double x = a > 0.0 ? xs[l] / a : 0.0, z = y[l] - b[l];
-        double z1 = z < 0.0 ? z : 0.0, ez = z1 - z;
-        double d1 = a * (x * x) + c * (ez * ez);
-        double t = (a * x + c * z) / (a + c);
-        t = t > 0.0 ? t : 0.0;
-        double ex = t - x, et = t - z;
-        double d2 = a * (ex * ex) + c * (et * et);
-        int first = d1 <= d2;
-        double xp = first ? 0.0 : t, zp = first ? z1 : t;
-        double half = 0.5 * (zp - z);
-        xa[l] = xp;
-        ya[l] = y[l] + half;
-        ba[l] = b[l] - half;
-    }
-}
-
-/* Node A step (eq 26a-c) for the items of block bk: x consensus and side constraint. */
-LWL_INLINE void project_nodes_block(lwl_net_ws *ws, const double *xsum, int bk)
-{
-    int N = ws->n_nodes;
-    long off = (long)bk * N * L;
-    for (int n = 0; n < N; n++) {
-        long o = off + (long)n * L;
-        int od = ws->outdeg[n], has_y = ws->in_start[n + 1] > ws->in_start[n];
-        const double *xs = xsum + o, *cl = ws->clamp ? ws->clamp + o : NULL;
-        double *xa = ws->xa + o, *ya = ws->ya + o, *ba = ws->ba + o;
-        const double *y = ws->y + o, *b = ws->b + o;
-        int kind = ws->kind[n], clamped = 0;
-        if (cl)
-            for (int l = 0; l < L; l++)
-                clamped |= cl[l] == cl[l];
-        if (kind == LWL_NODE_INPUT || kind == LWL_NODE_CLASS) {
-            /* x free (or the clamp value of an input), y - b unconstrained by the node */
-            int input = kind == LWL_NODE_INPUT;
-            for (int l = 0; l < L; l++) {
-                double x = od > 0 ? xs[l] / od : 0.0;
-                xa[l] = (input && cl && cl[l] == cl[l]) ? cl[l] : x;
-                ya[l] = has_y ? y[l] : 0.0;
-                ba[l] = has_y ? b[l] : 0.0;
-            }
-        } else if (kind == LWL_NODE_RELU && !clamped && has_y) {
-            relu_lanes((double)od, 0.5 * ws->g2[n], xs, y, b, xa, ya, ba);
-        } else {
-            for (int l = 0; l < L; l++) {
-                double x = od > 0 ? xs[l] / od : 0.0, yy = has_y ? y[l] : 0.0, bb = has_y ? b[l] : 0.0;
-                lwl_project_node(kind, ws->delta[n], (double)od, has_y ? ws->g2[n] : 0.0,
-                                 cl ? cl[l] : NAN, &x, &yy, &bb);
-                xa[l] = x;
-                ya[l] = yy;
-                ba[l] = bb;
-            }
         }
     }
 }
@@ -452,7 +389,7 @@ LWL_HOT int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *er
 #pragma omp parallel for schedule(static) num_threads(ws->n_threads) if (nb * N > 4096)
 #endif
         for (int bk = 0; bk < nb; bk++)
-            project_nodes_block(ws, xsum, bk);
+            lwl_node_step(ws, xsum, bk);
         lwl_class_step(ws, sel);
         double err2 = biases(ws);
 
@@ -482,23 +419,6 @@ LWL_HOT int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *er
     }
     return it;
 }
-/* Activation f(z) of a node kind (the forward pass).  In the step's gap z >= 0 gives 1. */
-static double activation(int kind, double delta, double z)
-{
-    switch (kind) {
-    case LWL_NODE_RELU:
-        return z > 0.0 ? z : 0.0;
-    case LWL_NODE_STEP:
-        return z >= 0.0 ? 1.0 : 0.0;
-    case LWL_NODE_ZIGMOID:
-        if (delta <= 0.0)
-            return z >= 0.0 ? 1.0 : 0.0;
-        z = (z + 0.5 * delta) / delta;
-        return z < 0.0 ? 0.0 : (z > 1.0 ? 1.0 : z);
-    default: /* LINEAR, CLASS, INPUT with in-edges: y - b */
-        return z;
-    }
-}
 
 static double node_input(const lwl_net_ws *ws, int n, const double *v, const double *w)
 {
@@ -522,7 +442,7 @@ void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, con
             int n = ws->order[i];
             if (ws->in_start[n + 1] > ws->in_start[n]) {
                 yk[n] = node_input(ws, n, vk, w);
-                vk[n] = activation(ws->kind[n], ws->delta[n], yk[n] - bias[n]);
+                vk[n] = lwl_node_activation(ws->kind[n], ws->delta[n], yk[n] - bias[n]);
             }
             if (ck && !isnan(ck[n]))
                 vk[n] = ck[n];

@@ -3,8 +3,8 @@
  * problems side by side ("lanes") in vector instructions, and the root search of the
  * bilinear projection written that way.
  *
- * Included by bilinear.c, nmf.c and engine.c; everything here is inlined into (and so
- * compiled for the instruction set of) each hot loop that uses it.
+ * Included by every C source; everything here is inlined into (and so compiled for the
+ * instruction set of) each hot loop that uses it.
  *
  * LWL_HOT marks the functions that hold the hot loops.  On x86-64 with GCC they are built
  * in three versions (AVX-512, AVX2 + FMA, baseline) and the loader picks the one the CPU
@@ -16,7 +16,6 @@
 #define LWL_LANES_H
 
 #include <math.h>
-#include "lwl.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
     && __GNUC__ >= 9 && !defined(LWL_NO_CLONES)
@@ -38,6 +37,9 @@
 #else
 #define LWL_INLINE static inline
 #endif
+
+/* Most problems one lockstep root search takes (lwl_roots_lockstep). */
+#define LWL_ROOT_BLOCK 64
 
 #define LWL_MAX_ROOT_STEPS 100
 #define LWL_NEWTON_STOP 1e-10

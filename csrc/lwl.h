@@ -1,8 +1,9 @@
 /*
- * lwl.h -- the one public header of the lwl C core.
+ * lwl.h -- the public header of the lwl C core: what Python calls through cffi.
  *
  * Read by the C sources and by cffi (lwl/_build.py), so it holds only declarations that
  * cffi's parser accepts: no macros with arguments, no includes, no inline functions.
+ * What the C sources share only among themselves is in lwl_internal.h and lanes.h.
  *
  * Memory: C owns no long-lived memory. Python (numpy) allocates every array, C functions
  * take pointers and sizes, run a given number of RRR iterations and return.
@@ -25,23 +26,6 @@ double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega
  * from the last two). */
 double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
                                  double inv_g2, double u0);
-
-/* The projection in three steps, for loops that solve many problems at once:
- * sums A = |x + w|^2 / 4, B = |x - w|^2 / 4; the roots of up to LWL_ROOT_BLOCK problems in
- * lockstep (T = omega y, c = omega^2 / g2 per problem, u0 warm starts (may be e); out: e in (0, 1] and sgn, the root
- * being u = sgn (e - 1), or e = 0 in the degenerate case); then the update of x, w, y,
- * returning u.  lwl_bilinear_project_from is exactly these three with m = 1. */
-#define LWL_ROOT_BLOCK 64
-void lwl_bilinear_sums(int n, const double *x, const double *w, double *A, double *B);
-void lwl_bilinear_roots(int m, const double *A, const double *B, const double *T, const double *c,
-                        const double *u0, double *e, double *sgn);
-double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, double inv_g2,
-                          double e, double sgn);
-
-/* The same on a batch of m independent problems stored row after row (x[m][n], w[m][n],
- * y[m]); u_out[m] receives the multipliers (may be NULL). */
-void lwl_bilinear_project_many(int m, int n, double *x, double *w, double *y, double omega,
-                               double inv_g2, double *u_out);
 
 /* ---- RRR non-negative matrix factorisation (paper section 4, eq 14, 22) ---------------
  * Data Y[k][j], k < n_items (|K|), j < n_data (|D|); n_code (|C|) code nodes.
@@ -101,16 +85,12 @@ long lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
 
 enum { LWL_LANES = 16 };
 
-/* Node side-constraint kinds.  delta[n] is the kind's parameter (full width of the gap or
- * ramp, centred on z = y - b = 0; the margin for class nodes). */
-enum {
-    LWL_NODE_INPUT = 0,    /* no activation: x_A free unless clamped (data node)            */
-    LWL_NODE_LINEAR = 1,   /* x = y - b                                                       */
-    LWL_NODE_RELU = 2,     /* {x = 0, z <= 0} u {x = z >= 0}                                  */
-    LWL_NODE_STEP = 3,     /* {x = 0, z <= -delta/2} u {x = 1, z >= delta/2}                  */
-    LWL_NODE_ZIGMOID = 4,  /* 0 below -delta/2, 1 above +delta/2, linear in between           */
-    LWL_NODE_CLASS = 5     /* left alone by the node step; constrained by the class step       */
-};
+/* Node kinds (the side constraint of a node, paper eq 26b-e, 28-31) are defined in
+ * constraints.c alone: "input" (data node: free unless clamped), "linear", "relu", "step",
+ * "zigmoid" (activations) and "class" (constrained by the class step).  kind[n] holds the
+ * code lwl_node_kind returns for the name; delta[n] is the kind's parameter (full width of
+ * the step's gap or the zigmoid's ramp, centred on z = y - b = 0; the margin for class
+ * nodes). */
 
 /* Class step variants (class_mode). */
 enum {
@@ -130,7 +110,7 @@ typedef struct {
     const int *out_start;    /* [n_nodes + 1]                                            */
     const int *out_edges;    /* [n_edges]  edge ids grouped by source                    */
     const int *outdeg;       /* [n_nodes]                                                */
-    const int *kind;         /* [n_nodes]  LWL_NODE_*                                     */
+    const int *kind;         /* [n_nodes]  node kind codes (lwl_node_kind)                */
     const double *delta;     /* [n_nodes]  the kind's parameter                          */
     const double *g2;        /* [n_nodes]  metric weight of y and b (> 0 where indeg > 0) */
     const int *order;        /* [n_nodes]  node order of the forward pass                */
@@ -188,21 +168,23 @@ int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out);
 void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
                      const double *bias, double *v, double *y);
 
+/* The code of the node kind called name ("relu", ...), or -1 if there is no such kind. */
+int lwl_node_kind(const char *name);
+
 /* One node's side constraint (for tests and tools): projects (x, y, b) in the metric
- * wx (x'-x)^2 + g2 ((y'-y)^2 + (b'-b)^2) to the set of kind (LWL_NODE_CLASS: unchanged),
- * with clamp value c (NaN = none).  wx = outdeg (0: no x), g2 = 0: no y, b. */
+ * wx (x'-x)^2 + g2 ((y'-y)^2 + (b'-b)^2) to the set of kind (class: unchanged), with clamp
+ * value c (NaN = none).  wx = outdeg (0: no x), g2 = 0: no y, b. */
 void lwl_project_node(int kind, double delta, double wx, double g2, double c,
                       double *x, double *y, double *b);
+
+/* The activation x = f(z) of kind that the forward pass uses (z = y - b): the x of the
+ * point of the kind's set nearest in z (in the step's gap, z >= 0 gives 1); z itself for
+ * the linear, input and class kinds. */
+double lwl_node_activation(int kind, double delta, double z);
 
 /* One class node's margin constraint: z = y - b >= delta if labelled, z <= 0 otherwise;
  * y and b move equally and oppositely by dz/2.  Returns dz^2 / 2 = (y'-y)^2 + (b'-b)^2
  * (times g2 it is the metric distance). */
 double lwl_project_margin(int labelled, double delta, double *y, double *b);
-
-/* The batch-level class step of the A projection (called by lwl_net_iterate after the node
- * step): projects ya, ba of the class nodes of every item with a label >= 0 according to
- * class_mode, and writes exempt, assigned and class_dist.  ya and ba must hold the values
- * to project (the node step leaves class nodes at y, b).  sel: 2 * n_items doubles. */
-void lwl_class_step(lwl_net_ws *ws, double *sel);
 
 #endif

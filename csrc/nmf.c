@@ -19,7 +19,7 @@
  */
 #include <math.h>
 #include <string.h>
-#include "lwl.h"
+#include "lwl_internal.h"
 #include "lanes.h"
 
 #define LANES 16

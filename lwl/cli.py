@@ -10,6 +10,8 @@ import time
 
 import numpy as np
 
+from .graph import ACTIVATIONS
+
 
 def _nmf_data(spec, seed):
     """Built-in data (``ledm:M``, ``letters[:N]``) or an original-format / .npy / .csv file."""
@@ -129,7 +131,7 @@ def build_parser():
                         "or the OpenML cache), or a data file in the original format")
     p.add_argument("--test", default=None, help="test file in the original format (optional)")
     p.add_argument("--hidden", default="26", help="hidden layer sizes, comma separated")
-    p.add_argument("--activation", default="relu", choices=["relu", "step"])
+    p.add_argument("--activation", default="relu", choices=ACTIVATIONS)
     p.add_argument("--margin", type=float, default=0.1, help="class margin Delta")
     p.add_argument("--omega", type=float, default=2.0)
     p.add_argument("--upsilon", type=float, default=1.0)

@@ -12,15 +12,29 @@ import numpy as np
 
 from ._core import lib
 
-KINDS = {
-    "input": lib.LWL_NODE_INPUT,
-    "linear": lib.LWL_NODE_LINEAR,
-    "relu": lib.LWL_NODE_RELU,
-    "step": lib.LWL_NODE_STEP,
-    "zigmoid": lib.LWL_NODE_ZIGMOID,
-    "class": lib.LWL_NODE_CLASS,
+# The node kinds, defined in csrc/constraints.c (their sets, clamp rules and activations):
+# name -> whether a hidden node may have it as its activation.  Adding a kind means adding
+# it there and here.
+_KIND_TABLE = {
+    "input": False,   # data node: x free unless clamped to the data
+    "linear": True,
+    "relu": True,
+    "step": True,
+    "zigmoid": True,
+    "class": False,   # output node: constrained by the class step
 }
 ACTIVATIONS = ("linear", "relu", "step", "zigmoid")
+
+
+def _kind_code(name):
+    code = lib.lwl_node_kind(name.encode())
+    if code < 0:
+        raise RuntimeError(f"the C core has no node kind {name!r} (csrc/constraints.c)")
+    return code
+
+
+KINDS = {name: _kind_code(name) for name in _KIND_TABLE}  # name -> code of the C core
+ACTIVATIONS = tuple(name for name, hidden in _KIND_TABLE.items() if hidden)
 
 
 def _i32(a):
@@ -42,7 +56,7 @@ class Graph:
     in_start, out_start : int32 arrays (n_nodes + 1,)
     out_edges : int32 array (n_edges,)  edge ids grouped by source
     indeg, outdeg : int32 arrays (n_nodes,)
-    kind : int32 array (n_nodes,)  LWL_NODE_* of every node
+    kind : int32 array (n_nodes,)  the kind code (:data:`KINDS`) of every node
     data_nodes, class_nodes : int32 arrays  (labels index class_nodes)
     order : int32 array (n_nodes,)  node order of the forward pass
     """
@@ -74,12 +88,16 @@ class Graph:
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"a layered net needs at least 2 layers of >= 1 node; got {sizes}")
         starts = np.concatenate([[0], np.cumsum(sizes)])
+        n = int(starts[-1])
         layers = [np.arange(starts[i], starts[i + 1]) for i in range(len(sizes))]
-        edges = [(i, j) for a, b in zip(layers[:-1], layers[1:]) for j in b for i in a]
-        kinds = np.full(starts[-1], KINDS[_check_activation(activation)], dtype=np.int32)
+        # every node of a layer to every node of the next, by destination, then source
+        edges = np.concatenate([np.column_stack([np.tile(a, len(b)), np.repeat(b, len(a))])
+                                for a, b in zip(layers[:-1], layers[1:])])
+        kinds = np.full(n, KINDS[_check_activation(activation)], dtype=np.int32)
         kinds[layers[0]] = KINDS["input"]
         kinds[layers[-1]] = KINDS["class"]
-        g = cls.from_edges(int(starts[-1]), edges, layers[0], layers[-1], kind=kinds)
+        # node order = layer order, which is also the default (Kahn's, ties by node id)
+        g = cls.from_edges(n, edges, layers[0], layers[-1], kind=kinds, order=np.arange(n))
         g.layers = layers
         return g
 
@@ -87,8 +105,8 @@ class Graph:
     def from_edges(cls, n_nodes, edges, data_nodes, class_nodes, kind="relu", order=None):
         """Graph from an explicit edge list ``[(i, j), ...]`` (edge i -> j).
 
-        ``kind`` is an activation name for every non-data, non-class node, or an array of
-        LWL_NODE_* values for every node.  ``order`` is the forward-pass order; by default a
+        ``kind`` is an activation name (:data:`ACTIVATIONS`) for every non-data, non-class
+        node, or an array of kind codes (:data:`KINDS` values) for every node.  ``order`` is the forward-pass order; by default a
         topological order, or for a cyclic graph the breadth-first order from the data
         nodes ("feed-around").
         """
@@ -102,7 +120,10 @@ class Graph:
             raise ValueError(f"edge endpoints must be in [0, {n}); got {e.min()}..{e.max()}")
         if (e[:, 0] == e[:, 1]).any():
             raise ValueError(f"self-loop at node {int(e[e[:, 0] == e[:, 1], 0][0])}")
-        if len(np.unique(e[:, 0] * n + e[:, 1])) != len(e):
+        key = e[:, 1] * n + e[:, 0]
+        perm = np.argsort(key, kind="stable")  # by destination, then source
+        key = key[perm]
+        if (key[1:] == key[:-1]).any():
             raise ValueError("duplicate edges")
         data_nodes = _i32(np.atleast_1d(data_nodes))
         class_nodes = _i32(np.atleast_1d(class_nodes))
@@ -114,8 +135,11 @@ class Graph:
             k = _i32(kind)
             if k.shape != (n,):
                 raise ValueError(f"kind must have one entry per node ({n}); got shape {k.shape}")
+            unknown = ~np.isin(k, list(KINDS.values()))
+            if unknown.any():
+                raise ValueError(f"node {int(np.flatnonzero(unknown)[0])} has kind code "
+                                 f"{int(k[unknown][0])}, which is none of {KINDS}")
 
-        perm = np.lexsort((e[:, 0], e[:, 1]))  # by destination, then source
         src, dst = _i32(e[perm, 0]), _i32(e[perm, 1])
         indeg = _i32(np.bincount(dst, minlength=n))
         outdeg = _i32(np.bincount(src, minlength=n))
@@ -149,8 +173,9 @@ class Graph:
 
 
 def _check_activation(name):
-    if name not in ("linear", "relu", "step", "zigmoid"):
-        raise ValueError(f"activation must be 'relu', 'step', 'zigmoid' or 'linear'; got {name!r}")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; "
+                         f"got {name!r}")
     return name
 
 
@@ -187,12 +212,3 @@ def _topological(n, src, dst, out_start, out_edges, indeg, data_nodes):
     out.extend(np.flatnonzero(~seen).tolist())
     return out
 
-
-def layered(sizes, activation="relu"):
-    """Fully connected layered net; see :meth:`Graph.layered`."""
-    return Graph.layered(sizes, activation)
-
-
-def from_edges(n_nodes, edges, data_nodes, class_nodes, kind="relu", order=None):
-    """Graph from an explicit edge list; see :meth:`Graph.from_edges`."""
-    return Graph.from_edges(n_nodes, edges, data_nodes, class_nodes, kind, order)

@@ -7,7 +7,7 @@ from scipy.optimize import minimize
 
 from lwl._core import ffi, lib
 from lwl._engine import Engine
-from lwl.graph import Graph
+from lwl.graph import ACTIVATIONS, KINDS, Graph
 
 NAN = float("nan")
 
@@ -83,10 +83,10 @@ def satisfies(name, delta, p, clamp=None, tol=1e-12):
     raise ValueError(name)
 
 
-KIND = {"relu": lib.LWL_NODE_RELU, "step": lib.LWL_NODE_STEP, "zigmoid": lib.LWL_NODE_ZIGMOID,
-        "linear": lib.LWL_NODE_LINEAR, "data": lib.LWL_NODE_INPUT,
-        "code_step": lib.LWL_NODE_STEP, "code_zigmoid": lib.LWL_NODE_ZIGMOID,
-        "code_relu": lib.LWL_NODE_RELU}
+KIND = {"relu": KINDS["relu"], "step": KINDS["step"], "zigmoid": KINDS["zigmoid"],
+        "linear": KINDS["linear"], "data": KINDS["input"],
+        "code_step": KINDS["step"], "code_zigmoid": KINDS["zigmoid"],
+        "code_relu": KINDS["relu"]}
 
 
 @pytest.mark.parametrize("name", list(KIND))
@@ -119,12 +119,43 @@ def test_node_projection_is_nearest_point(name):
         assert d >= d_brute - 1e-6 * (1 + d_brute), (name, p0, d, d_brute)
 
 
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("delta", [0.0, 0.4])
+def test_forward_activation_agrees_with_the_projection(name, delta):
+    """f(z) of the forward pass (lwl_node_activation) is the x of the kind's set at z: with
+    x free (wx = 0) the projection of any (x, z) puts x at f(z), and moves z only in the
+    step's gap, to the branch f(z) names; outside the gap (f(z), z) is a fixed point."""
+    kind, h = KINDS[name], delta / 2
+    rng = np.random.default_rng(7)
+    zs = np.concatenate([[-1.3, -h, -0.1, 0.1, h, 1.3], rng.uniform(-1.5, 1.5, 40)])
+    for z in zs[zs != 0.0]:  # z = 0 is the step's tie (f takes the upper branch)
+        f = lib.lwl_node_activation(kind, delta, z)
+        p = c_project(kind, delta, 0.0, 1.0, NAN, rng.normal(), z, 0.0)
+        assert p[0] == pytest.approx(f, abs=1e-12), (name, delta, z)
+        if name == "step" and abs(z) < h:
+            assert p[1] - p[2] == pytest.approx(h if z > 0 else -h, abs=1e-12)
+        else:
+            assert p[1] - p[2] == pytest.approx(z, abs=1e-12)
+            q = c_project(kind, delta, 2.0, 1.0, NAN, f, z, 0.0)
+            np.testing.assert_allclose(q, [f, z, 0.0], atol=1e-14)
+
+
+def test_kind_table_matches_the_c_core():
+    assert len(set(KINDS.values())) == len(KINDS)
+    assert set(ACTIVATIONS) <= set(KINDS) and not {"input", "class"} & set(ACTIVATIONS)
+    for name, code in KINDS.items():
+        assert lib.lwl_node_kind(name.encode()) == code
+    assert lib.lwl_node_kind(b"tanh") == -1
+    with pytest.raises(ValueError, match="kind code"):
+        Graph.from_edges(2, [(0, 1)], [0], [1], kind=np.array([KINDS["input"], 99]))
+
+
 def test_relu_weighting_in_xz_plane():
     """With g2 = wx the (x, z) metric is dx^2 + dz^2 / 2: a point on the ReLU diagonal's
     normal is projected to the piece that this (not the isotropic) metric says."""
     # (x, z) = (0.5, -0.3): to {x=0,z<=0}: 0.25;  to diagonal t=(x + z/2)/(1.5) = 0.2333:
     # (0.2667^2) + 0.5333^2/2 = 0.2133 -> diagonal.  Isotropic would give 0.32 vs 0.25.
-    p = c_project(lib.LWL_NODE_RELU, 0.0, 1.0, 1.0, NAN, 0.5, -0.15, 0.15)
+    p = c_project(KINDS["relu"], 0.0, 1.0, 1.0, NAN, 0.5, -0.15, 0.15)
     assert p[0] == pytest.approx(0.7 / 3) and p[1] - p[2] == pytest.approx(0.7 / 3)
 
 
@@ -146,7 +177,7 @@ def test_margin(labelled):
 
 
 def test_class_kind_untouched_by_node_step():
-    p = c_project(lib.LWL_NODE_CLASS, 0.1, 0.0, 1.0, NAN, 0.3, 0.4, -0.5)
+    p = c_project(KINDS["class"], 0.1, 0.0, 1.0, NAN, 0.3, 0.4, -0.5)
     np.testing.assert_array_equal(p, [0.3, 0.4, -0.5])
 
 

@@ -268,8 +268,20 @@ def test_layered_index_arrays():
         assert np.all(g.dst[g.in_start[n]:g.in_start[n + 1]] == n)
         assert np.all(g.src[g.out_edges[g.out_start[n]:g.out_start[n + 1]]] == n)
     assert list(g.outdeg) == [4] * 3 + [2] * 4 + [0] * 2
-    from lwl.graph import layered
-    assert np.array_equal(layered([3, 4, 2]).src, g.src)
+
+
+@pytest.mark.parametrize("sizes", [[3, 4, 2], [1, 1], [5, 1, 3, 2], [2, 7, 1]])
+def test_layered_is_from_edges_of_all_layer_pairs(sizes):
+    """The vectorised layered net is the graph of its explicit edge list, order included."""
+    g = Graph.layered(sizes)
+    starts = np.cumsum([0] + sizes)
+    layers = [range(starts[i], starts[i + 1]) for i in range(len(sizes))]
+    edges = [(i, j) for a, b in zip(layers[:-1], layers[1:]) for j in b for i in a]
+    ref = Graph.from_edges(starts[-1], edges, list(layers[0]), list(layers[-1]))
+    for name in ("src", "dst", "edge_index", "in_start", "out_start", "out_edges", "indeg",
+                 "outdeg", "kind", "data_nodes", "class_nodes", "order"):
+        assert np.array_equal(getattr(g, name), getattr(ref, name)), name
+        assert getattr(g, name).dtype == getattr(ref, name).dtype, name
 
 
 def test_init_weights_norm_and_mean():
