@@ -23,7 +23,6 @@ _KIND_TABLE = {
     "zigmoid": True,
     "class": False,   # output node: constrained by the class step
 }
-ACTIVATIONS = ("linear", "relu", "step", "zigmoid")
 
 
 def _kind_code(name):
