@@ -429,7 +429,7 @@ static double node_input(const lwl_net_ws *ws, int n, const double *v, const dou
 }
 
 void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
-                     const double *bias, double *v, double *y)
+                     const double *bias, double *v, double *y, double *fv)
 {
     int N = ws->n_nodes;
     for (int k = 0; k < n_items; k++) {
@@ -438,8 +438,15 @@ void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, con
         const double *ck = clamp ? clamp + off : NULL;
         for (int n = 0; n < N; n++)
             vk[n] = yk[n] = 0.0;
+        /* Start at the first clamped node of the order (its clamped layer), going round a
+         * cyclic order: a code item of the autoencoder runs decoder, then encoder. */
+        int start = 0;
+        while (ck && start < N && isnan(ck[ws->order[start]]))
+            start++;
+        if (start == N)
+            start = 0;
         for (int i = 0; i < N; i++) {
-            int n = ws->order[i];
+            int n = ws->order[(start + i) % N];
             if (ws->in_start[n + 1] > ws->in_start[n]) {
                 yk[n] = node_input(ws, n, vk, w);
                 vk[n] = lwl_node_activation(ws->kind[n], ws->delta[n], yk[n] - bias[n]);
@@ -453,5 +460,9 @@ void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, con
             for (int n = 0; n < N; n++)
                 if (!isnan(ck[n]) && ws->in_start[n + 1] > ws->in_start[n])
                     yk[n] = node_input(ws, n, vk, w);
+        if (fv)
+            for (int n = 0; n < N; n++)
+                fv[off + n] = ws->in_start[n + 1] > ws->in_start[n]
+                    ? lwl_node_activation(ws->kind[n], ws->delta[n], yk[n] - bias[n]) : vk[n];
     }
 }

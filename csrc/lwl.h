@@ -159,14 +159,18 @@ long lwl_net_scratch_doubles(int n_items, int n_nodes, int n_edges, int max_inde
 int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out);
 
 /* Forward pass ("feed-forward", feed-around for cyclic graphs) of n_items items through
- * weights w[n_edges] and biases bias[n_nodes], in the node order ws->order:
- * y[j] = sum_i v[i] w[i->j] / omega, v[j] = f(y[j] - b[j]); v = y - b at class (and input
- * nodes with in-edges); a clamped node (clamp[k][n] not NaN) outputs the clamp value.
+ * weights w[n_edges] and biases bias[n_nodes], in the node order ws->order taken round
+ * from an item's first clamped node (section 6.1.1: a code item of the cyclic autoencoder
+ * starts at the code layer): y[j] = sum_i v[i] w[i->j] / omega, v[j] = f(y[j] - b[j]);
+ * v = y - b at class (and input nodes with in-edges); a clamped node (clamp[k][n] not NaN)
+ * outputs the clamp value, its y is computed from the final values.
  * clamp: [n_items][n_nodes] or NULL.  Outputs v[n_items][n_nodes] (the node values: x_A,
- * or y - b at class nodes) and y[n_items][n_nodes] (0 where indeg = 0).  Only the graph
- * fields, kind, delta and omega of ws are read. */
+ * or y - b at class nodes), y[n_items][n_nodes] (0 where indeg = 0) and, unless NULL,
+ * fv[n_items][n_nodes]: f(y - b) at every node with in-edges (at a clamped node, what the
+ * net reconstructs there: eq 40-41), v elsewhere.  Only the graph fields, kind, delta and
+ * omega of ws are read. */
 void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
-                     const double *bias, double *v, double *y);
+                     const double *bias, double *v, double *y, double *fv);
 
 /* The code of the node kind called name ("relu", ...), or -1 if there is no such kind. */
 int lwl_node_kind(const char *name);

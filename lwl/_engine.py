@@ -160,7 +160,8 @@ class Engine(RRRState):
     def n_weights(self):
         return self.graph.n_edges
 
-    def _clamp_rows(self, X):
+    def clamp_rows(self, X):
+        """The clamp matrix (n, N) of items whose data nodes take the rows of X (NaN: free)."""
         g = self.graph
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(g.data_nodes):
@@ -169,18 +170,23 @@ class Engine(RRRState):
         c[:, g.data_nodes] = X
         return c
 
-    def forward(self, X, weights=None, biases=None):
-        """Node values v (x_A; y - b at class nodes) and pre-activations y, each (n, N),
-        of a forward pass of the items X through the given (default: consensus) parameters."""
+    def forward(self, X=None, *, clamp=None, weights=None, biases=None, reconstruct=False):
+        """Node values v (x_A; y - b at class nodes) and pre-activations y, each (n, N), of a
+        forward pass through the given (default: consensus) parameters of the items whose
+        data nodes take the rows of X, or of items clamped by ``clamp`` (n, N; NaN: free),
+        each starting at its first clamped node (feed-around, section 6.1.1).  With
+        ``reconstruct``, also f(y - b) at every node with in-edges: at a clamped node, what
+        the net reconstructs there (eq 40-41)."""
         w = self.weights if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         bias = self.biases if biases is None else np.ascontiguousarray(biases, dtype=np.float64)
-        clamp = self._clamp_rows(X)
-        n = clamp.shape[0]
-        v = np.empty((n, self.graph.n_nodes))
-        y = np.empty((n, self.graph.n_nodes))
+        clamp = self.clamp_rows(X) if clamp is None else np.ascontiguousarray(clamp, np.float64)
+        n, N = clamp.shape[0], self.graph.n_nodes
+        v, y = np.empty((n, N)), np.empty((n, N))
+        fv = np.empty((n, N)) if reconstruct else None
         if n:
-            lib.lwl_net_forward(self.ws, n, ptr(clamp), ptr(w), ptr(bias), ptr(v), ptr(y))
-        return v, y
+            lib.lwl_net_forward(self.ws, n, ptr(clamp), ptr(w), ptr(bias), ptr(v), ptr(y),
+                                ptr(fv) if reconstruct else ffi.NULL)
+        return (v, y, fv) if reconstruct else (v, y)
 
     def decision_function(self, X):
         """y - b at the class nodes after a forward pass (n, n_class)."""
@@ -190,17 +196,20 @@ class Engine(RRRState):
         """Index (into class_nodes) of the class node with the largest y - b."""
         return np.argmax(self.decision_function(X), axis=1)
 
-    def start_batch(self, X, labels=None):
-        """Initialise the RRR state from a forward pass of the batch through the consensus
-        parameters (section 5.4): every variable set from it, so only the class (and data /
-        code) constraints are violated."""
+    def start_batch(self, X=None, labels=None, *, clamp=None):
+        """Initialise the RRR state from a forward pass of the batch (the rows of X at the
+        data nodes, or the clamp matrix ``clamp``) through the consensus parameters (section
+        5.4, 6.1.1): every variable set from it, so only the class (and data / code)
+        constraints are violated.  ``labels``: class-node index per item, -1 for none."""
         g = self.graph
-        K = len(X)
-        if not 1 <= K <= self.K:
-            raise ValueError(f"a batch must have 1..{self.K} items; got {K}")
+        clamp = self.clamp_rows(X) if clamp is None else np.asarray(clamp, dtype=np.float64)
+        K = len(clamp)
+        if not 1 <= K <= self.K or clamp.shape != (K, g.n_nodes):
+            raise ValueError(f"a batch must have 1..{self.K} items of {g.n_nodes} clamp values; "
+                             f"got shape {clamp.shape}")
         N, E = g.n_nodes, g.n_edges
         self.ws.n_items = K
-        to_lanes(self._clamp_rows(X), self.clamp)
+        to_lanes(clamp, self.clamp)
         if labels is None:
             self.label[:K] = -1
         else:
@@ -208,7 +217,7 @@ class Engine(RRRState):
             if labels.shape != (K,) or labels.min() < -1 or labels.max() >= len(g.class_nodes):
                 raise ValueError(f"labels must be {K} ints in [-1, {len(g.class_nodes)})")
             self.label[:K] = labels
-        v, y = self.forward(X)
+        v, y = self.forward(clamp=clamp)
         to_lanes(v[:, g.src], self.x)
         to_lanes(np.broadcast_to(self.weights, (K, E)), self.w)
         to_lanes(y, self.y)

@@ -2,19 +2,19 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._engine import Engine, check_state_size
-from ._training import CallbackSupportMixin, Trainer, new_history, run_epochs, with_callbacks
+from ._network import NetworkEstimator, NetworkTrainer, batches
+from ._training import new_history, run_epochs, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import ACTIVATIONS, Graph
 
 
-class RRRClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
+class RRRClassifier(ClassifierMixin, NetworkEstimator):
     """A layered network classifier trained by RRR: no loss function, no gradients.
 
     Training finds weights and biases that satisfy, for every item of a batch, the constraints
@@ -173,20 +173,14 @@ class RRRClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
                              "change)")
         return ee
 
-    def _engine(self, K, rng, parameters=None):
-        """The network engine for batches of K items, from ``parameters`` (weights, biases) or
-        random initial weights; the memory check comes from the layer sizes, before the graph
-        or any state of its size is built."""
-        sizes = self._layer_sizes()
-        n_edges = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        check_state_size(K, sum(sizes), n_edges, max(sizes[:-1]))
+    def _graph_for(self, sizes):
+        return Graph.layered(sizes, self.activation)
+
+    def _class_step(self, K):
+        """The engine's class-step options for batches of K items (section 5.3)."""
         ee = self._exemptions(K)
-        mode = "relabel" if self.relabel else ("ee" if ee > 0 else "plain")
-        graph = Graph.layered(sizes, self.activation)
-        return Engine(graph, K, omega=self.omega, upsilon=self.upsilon, beta=self.beta,
-                      delta=self.margin, class_mode=mode, ee=ee,
-                      n_jobs=1 if self.n_jobs is None else self.n_jobs, rng=rng,
-                      parameters=parameters)
+        return dict(class_mode="relabel" if self.relabel else ("ee" if ee > 0 else "plain"),
+                    ee=ee)
 
     # ------------------------------------------------------------------ fitting
     @with_callbacks
@@ -236,8 +230,9 @@ class RRRClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
 
         if not reset and self._layer_sizes() != [len(c) for c in self.coefs_] + [len(self.classes_)]:
             raise ValueError("warm start: hidden_layer_sizes changed since the last fit")
-        engine = self._engine(self._batch_size(len(X)), rng,
-                              None if reset else (self._weights, self._biases))
+        K = self._batch_size(len(X))
+        engine = self._new_engine(K, rng, None if reset else (self._weights, self._biases),
+                                  upsilon=self.upsilon, **self._class_step(K))
         trainer = _ClassifierTrainer(self, engine, X, labels, rng, eval_set)
         history = new_history(trainer, validation) if reset else self.history_
         status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
@@ -268,8 +263,7 @@ class RRRClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         return idx.astype(np.int32)
 
     def _set_parameters(self, engine):
-        self._graph, self._predictor = engine.graph, engine
-        self._weights, self._biases = engine.weights.copy(), engine.biases.copy()
+        self._keep_parameters(engine)
         g, w, b = self._graph, self._weights, self._biases
         self.coefs_, self.intercepts_ = [], []
         for lo, hi in zip(g.layers[:-1], g.layers[1:]):
@@ -280,17 +274,10 @@ class RRRClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
             self.intercepts_.append(-b[hi])
 
     # ------------------------------------------------------------------ inference
-    def _engine_for_predict(self):
-        """The fitted engine; after unpickling, a one-item engine rebuilt from the parameters."""
-        if getattr(self, "_predictor", None) is None:
-            self._predictor = Engine(self._graph, 1, omega=self.omega, delta=self.margin)
-            self._predictor.weights, self._predictor.biases = self._weights, self._biases
-        return self._predictor
-
     def _decision(self, X):
         check_is_fitted(self, "_weights")
         X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
-        return self._engine_for_predict().decision_function(X)
+        return self._predict_engine().decision_function(X)
 
     def decision_function(self, X):
         """``y - b`` of the class nodes after a forward pass (n_samples, n_classes); for two
@@ -308,13 +295,8 @@ class RRRClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         return float(np.average(pred == self._label_indices(np.asarray(y), "y"),
                                 weights=sample_weight))
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_predictor"] = None  # cffi state is rebuilt on demand
-        return state
 
-
-class _ClassifierTrainer(Trainer):
+class _ClassifierTrainer(NetworkTrainer):
     """Epochs of the classifier (section 5.4): shuffle, then every batch starts from a forward
     pass through the current parameters and runs ``rrr_iter`` RRR iterations."""
 
@@ -328,11 +310,9 @@ class _ClassifierTrainer(Trainer):
         self.exempted, self.relabeled = [], []
 
     def epoch(self):
-        eng, X, labels, K = self.state, self.X, self.labels, self.state.K
-        perm = self.rng.permutation(len(X))
+        eng, X, labels = self.state, self.X, self.labels
         iters, firsts, lasts, batch_errs, exempted, relabeled = [], [], [], [], [], []
-        for lo in range(0, len(X), K):
-            idx = perm[lo:lo + K]
+        for idx in batches(self.rng, len(X), eng.K):
             eng.start_batch(X[idx], labels[idx])
             errs = self.run_batch(self.est.rrr_iter, self.est.tol)
             iters.append(len(errs))
@@ -352,18 +332,8 @@ class _ClassifierTrainer(Trainer):
                     train_err=self.current_error(),
                     test_err=None if self.eval_set is None else self.error(*self.eval_set))
 
-    def parameters(self):
-        return self.state.weights.copy(), self.state.biases.copy()
-
-    def set_parameters(self, params):
-        self.state.weights, self.state.biases = params[0].copy(), params[1].copy()
-
     def error(self, X, y=None):
         return float(np.mean(self.state.predict(X) != y))
 
     def current_error(self):
         return self.error(self.X, self.labels)
-
-    def fitted_attributes(self):
-        return {"_weights": self.state.weights.copy(), "_biases": self.state.biases.copy(),
-                "_graph": self.state.graph, "_predictor": None}

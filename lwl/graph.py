@@ -73,6 +73,7 @@ class Graph:
     class_nodes: np.ndarray
     order: np.ndarray
     layers: list = field(default=None)
+    code_nodes: np.ndarray = field(default=None)
 
     @property
     def n_edges(self):
@@ -83,21 +84,32 @@ class Graph:
     def layered(cls, sizes, activation="relu"):
         """Fully connected layered net, e.g. ``layered([13, 26, 26, 2])``: the first layer
         holds the data nodes, the last the class nodes, the others ``activation`` nodes."""
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"a layered net needs at least 2 layers of >= 1 node; got {sizes}")
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        n = int(starts[-1])
-        layers = [np.arange(starts[i], starts[i + 1]) for i in range(len(sizes))]
-        # every node of a layer to every node of the next, by destination, then source
-        edges = np.concatenate([np.column_stack([np.tile(a, len(b)), np.repeat(b, len(a))])
-                                for a, b in zip(layers[:-1], layers[1:])])
+        layers, edges = _layers_and_edges(sizes, closed=False)
+        n = int(layers[-1][-1]) + 1
         kinds = np.full(n, KINDS[_check_activation(activation)], dtype=np.int32)
         kinds[layers[0]] = KINDS["input"]
         kinds[layers[-1]] = KINDS["class"]
         # node order = layer order, which is also the default (Kahn's, ties by node id)
         g = cls.from_edges(n, edges, layers[0], layers[-1], kind=kinds, order=np.arange(n))
         g.layers = layers
+        return g
+
+    @classmethod
+    def autoencoder(cls, sizes, code_layer, activation="zigmoid"):
+        """The cyclic autoencoder net of section 6.1: fully connected layers ``sizes`` (data,
+        encoder layers, codes, decoder layers; numbered in that order, as the published
+        programs number them), the last layer feeding back to the data nodes.  Every node has
+        the ``activation``; ``layers[code_layer]`` are the code nodes.  The node order starts
+        at the data nodes and goes round (feed-around); a code item starts at the codes."""
+        layers, edges = _layers_and_edges(sizes, closed=True)
+        if not 0 < code_layer < len(layers):
+            raise ValueError(f"code_layer must be in [1, {len(layers)}); got {code_layer}")
+        n = int(layers[-1][-1]) + 1
+        kinds = np.full(n, KINDS[_check_activation(activation)], dtype=np.int32)
+        g = cls.from_edges(n, edges, layers[0], np.empty(0, int), kind=kinds,
+                           order=np.arange(n))
+        g.layers = layers
+        g.code_nodes = _i32(layers[code_layer])
         return g
 
     @classmethod
@@ -169,6 +181,21 @@ class Graph:
             raise ValueError("order must be a permutation of the nodes")
         return cls(n, src, dst, _i32(perm), in_start, out_start, out_edges, indeg, outdeg, k,
                    data_nodes, class_nodes, order)
+
+
+def _layers_and_edges(sizes, closed):
+    """Node ids of consecutive layers of the given sizes, and the edges joining every node
+    of a layer to every node of the next (and of the last layer to the first if ``closed``),
+    grouped by destination layer, within it by destination, then source."""
+    sizes = [int(s) for s in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"a layered net needs at least 2 layers of >= 1 node; got {sizes}")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    layers = [np.arange(starts[i], starts[i + 1]) for i in range(len(sizes))]
+    pairs = list(zip(layers[:-1], layers[1:])) + ([(layers[-1], layers[0])] if closed else [])
+    edges = np.concatenate([np.column_stack([np.tile(a, len(b)), np.repeat(b, len(a))])
+                            for a, b in pairs])
+    return layers, edges
 
 
 def _check_activation(name):
