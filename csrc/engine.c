@@ -420,6 +420,35 @@ LWL_HOT int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *er
     return it;
 }
 
+void lwl_net_start_batch(lwl_net_ws *ws, const double *v, const double *y)
+{
+    int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges, nb = n_blocks(K);
+    for (int bk = 0; bk < nb; bk++) {
+        const double *vk[L], *yk[L];
+        for (int l = 0; l < L; l++) {  /* padding lanes copy the last item */
+            int k = bk * L + l < K ? bk * L + l : K - 1;
+            vk[l] = v + (long)k * N;
+            yk[l] = y + (long)k * N;
+        }
+        double *restrict xb = ws->x + (long)bk * E * L, *restrict wb = ws->w + (long)bk * E * L;
+        for (int e = 0; e < E; e++) {  /* in memory order: one pass over the state */
+            int i = ws->src[e];
+            for (int l = 0; l < L; l++) {
+                xb[(long)e * L + l] = vk[l][i];
+                wb[(long)e * L + l] = ws->wa[e];
+            }
+        }
+        double *restrict yb = ws->y + (long)bk * N * L, *restrict bb = ws->b + (long)bk * N * L;
+        double *restrict mb = ws->mult + (long)bk * N * L;
+        for (int n = 0; n < N; n++)
+            for (int l = 0; l < L; l++) {
+                yb[(long)n * L + l] = yk[l][n];
+                bb[(long)n * L + l] = ws->bb[n];
+                mb[(long)n * L + l] = 0.0;
+            }
+    }
+}
+
 static double node_input(const lwl_net_ws *ws, int n, const double *v, const double *w)
 {
     double s = 0.0;

@@ -158,6 +158,12 @@ long lwl_net_scratch_doubles(int n_items, int n_nodes, int n_edges, int max_inde
  * Returns the number of iterations run. */
 int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out);
 
+/* Start a batch (section 5.4, 6.1.1) from a forward pass: every item's x on edge i -> j
+ * set to v[k][i], w to the consensus weights wa, y to y[k][n], b to the consensus biases
+ * bb, the multipliers to 0 (the root searches start at u = 0), in one pass over the state.
+ * v, y: [n_items][n_nodes] as lwl_net_forward gives them; n_items, wa, bb set in ws. */
+void lwl_net_start_batch(lwl_net_ws *ws, const double *v, const double *y);
+
 /* Forward pass ("feed-forward", feed-around for cyclic graphs) of n_items items through
  * weights w[n_edges] and biases bias[n_nodes], in the node order ws->order taken round
  * from an item's first clamped node (section 6.1.1: a code item of the cyclic autoencoder

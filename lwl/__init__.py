@@ -5,8 +5,9 @@ algorithm as constraint satisfaction problems: no loss function, no gradients
 (V. Elser, "Learning Without Loss", arXiv 1911.00493).
 """
 from . import datasets
+from .autoencoder import RRRAutoencoder
 from .classifier import RRRClassifier
 from .nmf import RRRNMF
 
 __version__ = "0.1.0"
-__all__ = ["RRRClassifier", "RRRNMF", "datasets", "__version__"]
+__all__ = ["RRRAutoencoder", "RRRClassifier", "RRRNMF", "datasets", "__version__"]

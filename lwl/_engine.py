@@ -200,14 +200,15 @@ class Engine(RRRState):
         """Initialise the RRR state from a forward pass of the batch (the rows of X at the
         data nodes, or the clamp matrix ``clamp``) through the consensus parameters (section
         5.4, 6.1.1): every variable set from it, so only the class (and data / code)
-        constraints are violated.  ``labels``: class-node index per item, -1 for none."""
+        constraints are violated.  ``labels``: class-node index per item, -1 for none.
+        Returns f(y - b) of the forward pass (n, N): at a clamped node, what the net
+        reconstructs there (eq 40-41)."""
         g = self.graph
         clamp = self.clamp_rows(X) if clamp is None else np.asarray(clamp, dtype=np.float64)
         K = len(clamp)
         if not 1 <= K <= self.K or clamp.shape != (K, g.n_nodes):
             raise ValueError(f"a batch must have 1..{self.K} items of {g.n_nodes} clamp values; "
                              f"got shape {clamp.shape}")
-        N, E = g.n_nodes, g.n_edges
         self.ws.n_items = K
         to_lanes(clamp, self.clamp)
         if labels is None:
@@ -217,12 +218,10 @@ class Engine(RRRState):
             if labels.shape != (K,) or labels.min() < -1 or labels.max() >= len(g.class_nodes):
                 raise ValueError(f"labels must be {K} ints in [-1, {len(g.class_nodes)})")
             self.label[:K] = labels
-        v, y = self.forward(clamp=clamp)
-        to_lanes(v[:, g.src], self.x)
-        to_lanes(np.broadcast_to(self.weights, (K, E)), self.w)
-        to_lanes(y, self.y)
-        to_lanes(np.broadcast_to(self.biases, (K, N)), self.b)
-        self.mult[:] = 0.0  # root searches start at u = 0 (appendix B)
+        v, y, fv = self.forward(clamp=clamp, reconstruct=True)
+        self.wa[:], self.bb[:] = self.weights, self.biases
+        lib.lwl_net_start_batch(self.ws, ptr(v), ptr(y))
+        return fv
 
     def _iterate(self, n, tol, out):
         return lib.lwl_net_iterate(self.ws, n, tol, ptr(out))

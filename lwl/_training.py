@@ -50,16 +50,18 @@ class Trainer:
         self.gwms = 0.0
         self.n_iter = 0
         self.converged = False
+        self.rrr_err = []  # RRR_err of every iteration run, batches in order
 
-    def run_batch(self, max_iter, tol, progress=False, errs=None):
-        """Run the batch the state holds; returns its RRR_err series (``errs``, a list that
-        holds them even when Ctrl-C stops the batch, if given)."""
-        errs = [] if errs is None else errs
+    def run_batch(self, max_iter, tol, progress=False):
+        """Run the batch the state holds; returns its RRR_err series.  The counters and
+        ``rrr_err`` take the iterations run even when Ctrl-C stops the batch."""
+        errs = []
         try:
             self.converged = self.state.run(max_iter, tol, errs, progress)
         finally:
             self.n_iter += len(errs)
             self.gwms += self.state.gwms(len(errs))
+            self.rrr_err.extend(errs)
         return errs
 
     def epoch(self):

@@ -255,19 +255,17 @@ class _NMFTrainer(Trainer):
         self.est, self.X, self.features = est, X, features
         self.batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
         self.codes = None  # consensus codes of the whole data (one batch only)
-        self.rrr_err = []
 
     def epoch(self):
         est, firsts, lasts, iters = self.est, [], [], []
         single = len(self.batches) == 1
         for lo, hi in self.batches:
             self.state.start_batch(self.X[lo:hi], self.features)
-            errs = []
+            n_before = self.n_iter
             try:
-                self.run_batch(est.max_iter, est.tol, est.verbose > 1, errs)
+                errs = self.run_batch(est.max_iter, est.tol, est.verbose > 1)
             finally:
-                self.rrr_err.extend(errs)
-                if errs:
+                if self.n_iter > n_before:
                     self.features = self.state.features()
                     self.codes = self.state.codes() if single else None
             firsts.append(errs[0])

@@ -1,0 +1,346 @@
+"""Autoencoders with iDE codes trained by RRR (paper section 6.1; the published program
+RRRauto)."""
+import itertools
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+
+from ._network import NetworkEstimator, NetworkTrainer, batches, rms
+from ._training import new_history, run_epochs, with_callbacks
+from ._validation import check_random_state, warn_caller
+from .graph import Graph
+
+_RANGE = {"step": "{0, 1}", "zigmoid": "[0, 1]"}
+
+
+def check_activation_range(A, activation, name):
+    """Data and codes must lie in the image of the activation (section 6.1): {0, 1} for the
+    step, [0, 1] for the zigmoid."""
+    check_non_negative(A, f"RRRAutoencoder ({name})")
+    bad = (A != 0) & (A != 1) if activation == "step" else (A < 0) | (A > 1)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(f"{name} must lie in {_RANGE[activation]}, the range of the "
+                         f"{activation} activation; {int(bad.sum())} value(s) outside, first "
+                         f"{A[i, j]!r} at [{i}, {j}]")
+
+
+class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkEstimator):
+    """An autoencoder with iDE codes trained by RRR: no loss function, no gradients.
+
+    The net is cyclic (section 6.1): encoder layers lead from the data nodes to the code
+    nodes, decoder layers from the code nodes back to the *same* data nodes, and every node
+    carries the activation as a constraint set (eq 38d). A batch holds ``data_batch`` data
+    items, clamped to the data at the data nodes (eq 38b: ``D(E(x)) = x``), and
+    ``code_batch`` code items, clamped to codes at the code nodes (eq 38c: ``E(D(z)) = z``).
+    The codes are drawn from the product of the code nodes' empirical distributions on the
+    data batch under the current encoder (eq 37), which makes the code invertible,
+    data-enveloping and disentangled (iDE); with the step activation and ``code_batch ==
+    2**n_codes`` they are all binary codes instead (section 6.3.1).
+
+    Parameters
+    ----------
+    encoder_layer_sizes : tuple of int, default=()
+        Hidden layers from the data to the codes (``()``: data straight to codes).
+    n_codes : int, default=10
+        Code nodes |C|.
+    decoder_layer_sizes : tuple of int or None, default=None
+        Hidden layers from the codes back to the data; None mirrors the encoder.
+    activation : {'zigmoid', 'step'}, default='zigmoid'
+        Activation of every node: the zigmoid (Fig 17) for data in [0, 1], the step with a gap
+        (Fig 2) for data in {0, 1}.
+    margin : float > 0, default=0.4
+        Delta, the full width of the zigmoid's ramp or of the step's gap (the published
+        RRRauto's ``margin`` argument is half of it).
+    omega : float > 0, default=10.0
+        Norm of every node's incoming weights (eq 38f).
+    beta : float in (0, 1], default=1.0
+    data_batch, code_batch : int, default=200, 20
+        |K_d| and |K_c| (section 6.1); a data batch larger than the data is clipped.
+    rrr_iter : int, default=50
+        RRR iterations per batch.
+    tol : float, default=1e-9
+    epochs : int, default=10
+    early_stopping, validation_fraction, n_iter_no_change :
+        As in the other estimators: stop when data_err on held-out data has not improved.
+    warm_start : bool, default=False
+    n_jobs : int or None, default=None
+        OpenMP threads over blocks of items (results do not depend on it).
+    random_state : int, Generator or None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    code_distribution_ : ndarray (n_samples, n_codes)
+        The training data's codes under the final encoder; column i is the empirical
+        distribution Z_i of code node i (eq 37, Fig 20), which ``sample_codes`` draws from.
+    data_err_, code_err_ : float
+        Reconstruction errors (eq 40-41: one rms over all items and nodes) of the training
+        data through encoder and decoder, and of as many code samples through decoder and
+        encoder (all binary codes in the exhaustive case).
+    history_ : dict of lists
+        Per epoch: ``epoch``, ``gwms``, ``iters``, ``err_first``, ``err_last`` (RRR_err,
+        eq 42), ``data_err`` and ``code_err`` (eq 40-41 over the epoch's batches, each from the
+        feed-around at the start of its batch, as the published program logs them),
+        ``val_err`` (with early stopping), ``seconds``.
+    rrr_err_ : ndarray
+        RRR_err (eq 42) of every iteration, all batches in order (Fig 19).
+    gwms_, n_iter_, status_ : as in the other estimators (|K| = data_batch + code_batch).
+    n_features_in_ : int
+    """
+
+    _closed_net = True
+    _parameter_constraints = {
+        "encoder_layer_sizes": ["array-like"],
+        "n_codes": [Interval(Integral, 1, None, closed="left")],
+        "decoder_layer_sizes": ["array-like", None],
+        "activation": [StrOptions(set(_RANGE))],
+        "margin": [Interval(Real, 0, None, closed="neither")],
+        "omega": [Interval(Real, 0, None, closed="neither")],
+        "beta": [Interval(Real, 0, 1, closed="right")],
+        "data_batch": [Interval(Integral, 1, None, closed="left")],
+        "code_batch": [Interval(Integral, 1, None, closed="left")],
+        "rrr_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "n_jobs": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state", np.random.Generator],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, encoder_layer_sizes=(), n_codes=10, decoder_layer_sizes=None,
+                 activation="zigmoid", margin=0.4, omega=10.0, beta=1.0, data_batch=200,
+                 code_batch=20, rrr_iter=50, tol=1e-9, epochs=10, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, warm_start=False, n_jobs=None,
+                 random_state=None, verbose=0):
+        self.encoder_layer_sizes = encoder_layer_sizes
+        self.n_codes = n_codes
+        self.decoder_layer_sizes = decoder_layer_sizes
+        self.activation = activation
+        self.margin = margin
+        self.omega = omega
+        self.beta = beta
+        self.data_batch = data_batch
+        self.code_batch = code_batch
+        self.rrr_iter = rrr_iter
+        self.tol = tol
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        return self.n_codes
+
+    # ------------------------------------------------------------------ the net
+    def _hidden(self, sizes, name):
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+            raise ValueError(f"{name} must be positive integers; got {sizes!r}")
+        return [int(s) for s in sizes]
+
+    def _layer_sizes(self):
+        enc = self._hidden(self.encoder_layer_sizes, "encoder_layer_sizes")
+        dec = (enc[::-1] if self.decoder_layer_sizes is None
+               else self._hidden(self.decoder_layer_sizes, "decoder_layer_sizes"))
+        return [self.n_features_in_, *enc, self.n_codes, *dec]
+
+    def _code_layer(self):
+        return 1 + len(self._hidden(self.encoder_layer_sizes, "encoder_layer_sizes"))
+
+    def _graph_for(self, sizes):
+        return Graph.autoencoder(sizes, self._code_layer(), self.activation)
+
+    def _exhaustive(self):
+        """All binary codes in every batch (section 6.3.1)?"""
+        return self.activation == "step" and self.code_batch == 2 ** self.n_codes
+
+    def _warn_margin(self):
+        """Appendix C: a perfect step encoder/decoder of one-hot data (no hidden layers) needs
+        Delta <= 2 / sqrt(|D|) at the code nodes and <= 1 / sqrt(|C|) at the data nodes
+        (eq 43, 60, 66), whatever Omega."""
+        if self.activation != "step" or len(self._layer_sizes()) != 2:
+            return
+        bound = min(2 / np.sqrt(self.n_features_in_), 1 / np.sqrt(self.n_codes))
+        if self.margin > bound:
+            warn_caller(f"margin={self.margin} exceeds {bound:.4g}, the bound of the paper's "
+                        "appendix C (eq 43) for a step autoencoder of one-hot data: no weights "
+                        "of norm omega encode and decode them with this gap", UserWarning)
+
+    # ------------------------------------------------------------------ fitting
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train on X (n_samples, n_features) with values in the activation's range."""
+        reset = not (self.warm_start and hasattr(self, "_weights"))
+        self._fit(X, reset)
+        return self
+
+    @with_callbacks
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One epoch over X, starting from the parameters learnt so far."""
+        self._fit(X, reset=not hasattr(self, "_weights"), n_epochs=1)
+        return self
+
+    def _fit(self, X, reset, n_epochs=None):
+        X = validate_data(self, X, reset=reset, dtype=np.float64, order="C")
+        check_activation_range(X, self.activation, "X")
+        rng = check_random_state(self.random_state) if reset else self._rng
+        validation = None
+        if self.early_stopping:
+            X, X_val = train_test_split(X, test_size=self.validation_fraction,
+                                        random_state=int(rng.integers(2**31)))
+            validation = (X_val, None)
+        if reset:
+            self._warn_margin()
+        Kd = min(self.data_batch, len(X))
+        if self.data_batch > len(X):
+            warn_caller(f"data_batch={self.data_batch} is larger than the training data "
+                        f"({len(X)} items); clipping it to {len(X)}", UserWarning)
+        engine = self._new_engine(Kd + self.code_batch, rng,
+                                  None if reset else (self._weights, self._biases))
+        trainer = _AutoencoderTrainer(self, engine, X, Kd, rng)
+        history = new_history(trainer, validation) if reset else self.history_
+        status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
+                            history, validation=validation,
+                            n_iter_no_change=self.n_iter_no_change, X=X)
+        if not reset:
+            trainer.n_iter += self.n_iter_
+            trainer.gwms += self.gwms_
+        errs = np.asarray(trainer.rrr_err)
+        self._rng, self.status_, self.history_ = rng, status, history
+        self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
+        self.rrr_err_ = errs if reset else np.concatenate([self.rrr_err_, errs])
+        self._keep_parameters(engine)
+        self.code_distribution_ = self._encode(X)
+        self.data_err_ = rms(self._reconstruct(X) - X)
+        Z = (_binary_codes(self.n_codes) if self._exhaustive()
+             else self.sample_codes(len(X), random_state=rng))
+        self.code_err_ = rms(self._encode(self._decode(Z)) - Z)
+
+    # ------------------------------------------------------------------ inference
+    def _encode(self, X):
+        g = self._graph
+        return feed_around(self._predict_engine(), g.data_nodes, X)[0][:, g.code_nodes]
+
+    def _decode(self, Z):
+        g = self._graph
+        return feed_around(self._predict_engine(), g.code_nodes, Z)[0][:, g.data_nodes]
+
+    def _reconstruct(self, X):
+        return feed_around(self._predict_engine(), self._graph.data_nodes, X)[2][
+            :, self._graph.data_nodes]
+
+    def transform(self, X):
+        """The encoder E: codes (n_samples, n_codes) of X (a forward pass, section 6.1.1)."""
+        check_is_fitted(self, "_weights")
+        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        check_activation_range(X, self.activation, "X")
+        return self._encode(X)
+
+    def inverse_transform(self, X):
+        """The decoder D: data (n_samples, n_features) decoded from codes X (n_samples,
+        n_codes) in the activation's range."""
+        check_is_fitted(self, "_weights")
+        Z = check_array(X, dtype=np.float64, input_name="codes")
+        if Z.shape[1] != self.n_codes:
+            raise ValueError(f"codes have {Z.shape[1]} columns; the model has n_codes="
+                             f"{self.n_codes}")
+        check_activation_range(Z, self.activation, "codes")
+        return self._decode(Z)
+
+    def score(self, X, y=None):
+        """Minus data_err (eq 40) of X through encoder and decoder (higher is better)."""
+        check_is_fitted(self, "_weights")
+        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        check_activation_range(X, self.activation, "X")
+        return -rms(self._reconstruct(X) - X)
+
+    def sample_codes(self, n_samples, random_state=None):
+        """``n_samples`` codes of the iDE code: every code node's value drawn independently
+        from its empirical distribution on the training data (eq 37)."""
+        check_is_fitted(self, "code_distribution_")
+        rng = check_random_state(random_state)
+        Z = self.code_distribution_
+        return Z[rng.integers(0, len(Z), size=(int(n_samples), Z.shape[1])),
+                 np.arange(Z.shape[1])]
+
+
+def feed_around(engine, at, values):
+    """Feed-around (section 6.1.1) of items clamped at the nodes ``at`` to the rows of
+    ``values``: node values v, pre-activations y and f(y - b) (the reconstruction)."""
+    clamp = np.full((len(values), engine.graph.n_nodes), np.nan)
+    clamp[:, at] = values
+    return engine.forward(clamp=clamp, reconstruct=True)
+
+
+def _binary_codes(n):
+    return np.array(list(itertools.product((0.0, 1.0), repeat=n)))
+
+
+class _AutoencoderTrainer(NetworkTrainer):
+    """Epochs of the autoencoder (section 6.1.1): shuffle the data; every batch joins its
+    data items with code items drawn from the current encoder's codes of those data (eq 37),
+    starts from a feed-around and runs ``rrr_iter`` RRR iterations."""
+
+    columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}",
+               "data_err": "{:9.4f}", "code_err": "{:9.4f}"}
+
+    def __init__(self, est, engine, X, data_batch, rng):
+        super().__init__(engine)
+        g = engine.graph
+        self.est, self.X, self.Kd, self.rng = est, X, data_batch, rng
+        self.D, self.C = g.data_nodes, g.code_nodes
+        self.exhaustive = _binary_codes(est.n_codes) if est._exhaustive() else None
+
+    def codes_for(self, Xb):
+        """The code batch: all binary codes, or draws from the product of the code nodes'
+        empirical distributions on Xb under the current encoder (eq 37)."""
+        if self.exhaustive is not None:
+            return self.exhaustive
+        Z = feed_around(self.state, self.D, Xb)[0][:, self.C]
+        pick = self.rng.integers(0, len(Z), size=(self.est.code_batch, Z.shape[1]))
+        return Z[pick, np.arange(Z.shape[1])]
+
+    def epoch(self):
+        eng, N = self.state, self.state.graph.n_nodes
+        iters, firsts, lasts, data_sq, code_sq = [], [], [], [], []
+        for idx in batches(self.rng, len(self.X), self.Kd):
+            Xb, Zb = self.X[idx], self.codes_for(self.X[idx])
+            clamp = np.full((len(Xb) + len(Zb), N), np.nan)
+            clamp[:len(Xb), self.D] = Xb
+            clamp[len(Xb):, self.C] = Zb
+            fv = eng.start_batch(clamp=clamp)
+            data_sq.append(np.mean((fv[:len(Xb), self.D] - Xb) ** 2))
+            code_sq.append(np.mean((fv[len(Xb):, self.C] - Zb) ** 2))
+            errs = self.run_batch(self.est.rrr_iter, self.est.tol)
+            iters.append(len(errs))
+            firsts.append(errs[0])
+            lasts.append(errs[-1])
+        return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
+                    err_last=float(np.mean(lasts)), data_err=float(np.sqrt(np.mean(data_sq))),
+                    code_err=float(np.sqrt(np.mean(code_sq))))
+
+    def error(self, X, y=None):
+        return rms(feed_around(self.state, self.D, X)[2][:, self.D] - X)
