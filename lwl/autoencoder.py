@@ -235,8 +235,9 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         self._keep_parameters(engine)
         self.code_distribution_ = self._encode(X)
         self.data_err_ = rms(self._reconstruct(X) - X)
+        # a draw of its own, so that the training stream does not depend on this figure
         Z = (_binary_codes(self.n_codes) if self._exhaustive()
-             else self.sample_codes(len(X), random_state=rng))
+             else self.sample_codes(len(X), random_state=0))
         self.code_err_ = rms(self._encode(self._decode(Z)) - Z)
 
     # ------------------------------------------------------------------ inference
