@@ -6,8 +6,9 @@ algorithm as constraint satisfaction problems: no loss function, no gradients
 """
 from . import datasets
 from .autoencoder import RRRAutoencoder
-from .classifier import RRRClassifier
+from .classifier import RRRClassifier, RRRFPAClassifier
+from .generative import RRRGenerator
 from .nmf import RRRNMF
 
 __version__ = "0.1.0"
-__all__ = ["RRRAutoencoder", "RRRClassifier", "RRRNMF", "datasets", "__version__"]
+__all__ = ["RRRAutoencoder", "RRRClassifier", "RRRFPAClassifier", "RRRGenerator", "RRRNMF", "datasets", "__version__"]

@@ -216,10 +216,11 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
             if len(self.classes_) < 2:
                 raise ValueError(f"y has one class only ({self.classes_[0]!r}); a classifier "
                                  "needs at least 2 classes")
-        labels = self._label_indices(y, "y")
+        nodes = self._class_order()
+        labels = nodes[self._label_indices(y, "y")]
         if eval_set is not None:
             X_test = validate_data(self, eval_set[0], reset=False, dtype=np.float64, order="C")
-            eval_set = (X_test, self._label_indices(np.asarray(eval_set[1]), "eval_set y"))
+            eval_set = (X_test, nodes[self._label_indices(np.asarray(eval_set[1]), "eval_set y")])
         rng = check_random_state(self.random_state) if reset else self._rng
         validation = None
         if self.early_stopping:
@@ -245,10 +246,26 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
         self.exempted_ = np.sort(np.asarray(trainer.exempted, dtype=int))
         rel = np.asarray(trainer.relabeled, dtype=int).reshape(-1, 2)
-        self.relabeled_ = (np.column_stack([rel[:, 0], self.classes_[rel[:, 1]]]) if len(rel)
-                           else np.empty((0, 2), dtype=object))
+        class_of_node = np.argsort(nodes)
+        self.relabeled_ = (np.column_stack([rel[:, 0], self.classes_[class_of_node[rel[:, 1]]]])
+                           if len(rel) else np.empty((0, 2), dtype=object))
         self._set_parameters(engine)
         return self
+
+    _RATES = ("err",)  # figures of every epoch, on batches, training and eval sets
+
+    def _class_order(self):
+        """The class node of each class of ``classes_``."""
+        return np.arange(len(self.classes_))
+
+    @staticmethod
+    def _rates(pred, labels):
+        """Error rate of predicted class-node indices against label indices."""
+        return {"err": float(np.mean(pred != labels)) if len(labels) else 0.0}
+
+    def _error(self, pred, labels):
+        """The error early stopping minimises."""
+        return self._rates(pred, labels)["err"]
 
     def _label_indices(self, y, name):
         """Indices into classes_ of the labels y; ValueError naming labels not in classes_."""
@@ -277,7 +294,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     def _decision(self, X):
         check_is_fitted(self, "_weights")
         X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
-        return self._predict_engine().decision_function(X)
+        return self._predict_engine().decision_function(X)[:, self._class_order()]
 
     def decision_function(self, X):
         """``y - b`` of the class nodes after a forward pass (n_samples, n_classes); for two
@@ -296,22 +313,109 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
                                 weights=sample_weight))
 
 
+class RRRFPAClassifier(RRRClassifier):
+    """A two-class genuine/fake classifier with a false-positive allowance, trained by RRR
+    (section 6.2; the published program RRRclass_fp).
+
+    Genuine items must be classified genuine; of the fake items of a batch whose nearer class
+    constraint is the genuine one, up to ``fpa`` times the batch's fakes (those nearer by the
+    most) are projected as genuine, the rest as fake. Trained on encodings of data (genuine)
+    and samples of an iDE code (fake), it is the filter of the generative model
+    (:class:`lwl.RRRGenerator`).
+
+    Parameters
+    ----------
+    fpa : float in [0, 1), default=0.25
+        False-positive allowance: the fraction of a batch's fakes that may be classified
+        genuine.
+    genuine_class : label or None, default=None
+        The genuine class; None takes ``classes_[1]`` (scikit-learn's positive class).
+    hidden_layer_sizes, activation, margin, omega, upsilon, beta, batch_size, rrr_iter, tol,
+    epochs, early_stopping, validation_fraction, n_iter_no_change, warm_start, n_jobs,
+    random_state, verbose :
+        As :class:`RRRClassifier`. Early stopping minimises ``tn + max(0, fp - fpa)`` (our
+        choice: the paper judges training by tn near 0 and fp near fpa).
+
+    Attributes
+    ----------
+    history_ : dict of lists
+        Per epoch, as the published program logs it: ``epoch``, ``gwms``, ``iters``,
+        ``err_first``, ``err_last``, ``batch_fp``, ``batch_tn`` (on each batch just trained),
+        ``train_fp``, ``train_tn``, ``test_fp``, ``test_tn`` (with ``eval_set``), ``seconds``;
+        fp is the fraction of fakes classified genuine, tn of genuine items classified fake.
+    relabeled_ : ndarray (n, 2)
+        Training fakes projected as genuine in the last epoch, with the genuine class.
+    Other attributes as :class:`RRRClassifier`.
+    """
+
+    _parameter_constraints = {
+        **{k: v for k, v in RRRClassifier._parameter_constraints.items()
+           if k not in ("exempt", "relabel")},
+        "fpa": [Interval(Real, 0, 1, closed="left")],
+        "genuine_class": "no_validation",
+    }
+    _RATES = ("fp", "tn")
+
+    def __init__(self, hidden_layer_sizes=(20,), activation="relu", margin=0.1, omega=2.0,
+                 upsilon=1.0, beta=1.0, batch_size=128, rrr_iter=100, tol=1e-9, epochs=10,
+                 fpa=0.25, genuine_class=None, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, warm_start=False, n_jobs=None, random_state=None,
+                 verbose=0):
+        # scikit-learn's convention: __init__ stores exactly its own parameters
+        for name, value in locals().items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _class_order(self):
+        """Class node 1 is the genuine class, 0 the fake one (the class step's convention)."""
+        if len(self.classes_) != 2:
+            raise ValueError(f"Only binary classification is supported: "
+                             f"{type(self).__name__} tells genuine from fake; y has "
+                             f"{len(self.classes_)} classes: {list(self.classes_)}")
+        genuine = self.classes_[1] if self.genuine_class is None else self.genuine_class
+        if genuine not in self.classes_:
+            raise ValueError(f"genuine_class={genuine!r} is not a class of y "
+                             f"({list(self.classes_)})")
+        return np.array([1, 0]) if genuine == self.classes_[0] else np.array([0, 1])
+
+    def _class_step(self, K):
+        return dict(class_mode="fpa", fpa=self.fpa)
+
+    @staticmethod
+    def _rates(pred, labels):
+        """fp: fakes (node 0) classified genuine (node 1); tn: genuine classified fake."""
+        fake, genuine = labels == 0, labels == 1
+        return {"fp": float(np.mean(pred[fake] == 1)) if fake.any() else 0.0,
+                "tn": float(np.mean(pred[genuine] == 0)) if genuine.any() else 0.0}
+
+    def _error(self, pred, labels):
+        r = self._rates(pred, labels)
+        return r["tn"] + max(0.0, r["fp"] - self.fpa)
+
+
 class _ClassifierTrainer(NetworkTrainer):
     """Epochs of the classifier (section 5.4): shuffle, then every batch starts from a forward
-    pass through the current parameters and runs ``rrr_iter`` RRR iterations."""
-
-    columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}",
-               "batch_err": "{:9.4f}", "train_err": "{:9.4f}", "test_err": "{:9.4f}"}
-    keep_best = "train_err"
+    pass through the current parameters and runs ``rrr_iter`` RRR iterations.  The figures
+    of every epoch are the estimator's ``_rates`` on the batches (each under the parameters
+    just found, exempted items not counted), the training set and the eval set."""
 
     def __init__(self, est, engine, X, labels, rng, eval_set):
         super().__init__(engine)
         self.est, self.X, self.labels, self.rng, self.eval_set = est, X, labels, rng, eval_set
         self.exempted, self.relabeled = [], []
+        self.columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}"}
+        self.columns.update({f"{where}_{rate}": "{:9.4f}" for where in ("batch", "train", "test")
+                             for rate in est._RATES})
+        self.keep_best = "train_err" if "err" in est._RATES else None
 
     def epoch(self):
-        eng, X, labels = self.state, self.X, self.labels
-        iters, firsts, lasts, batch_errs, exempted, relabeled = [], [], [], [], [], []
+        eng, X, labels, rates = self.state, self.X, self.labels, self.est._rates
+        iters, firsts, lasts, batch_rates, exempted, relabeled = [], [], [], [], [], []
         for idx in batches(self.rng, len(X), eng.K):
             eng.start_batch(X[idx], labels[idx])
             errs = self.run_batch(self.est.rrr_iter, self.est.tol)
@@ -319,21 +423,25 @@ class _ClassifierTrainer(NetworkTrainer):
             firsts.append(errs[0])
             lasts.append(errs[-1])
             ex = eng.exempt[:len(idx)].astype(bool)
-            keep = ~ex
-            pred = eng.predict(X[idx])
-            batch_errs.append(float(np.mean(pred[keep] != labels[idx][keep])) if keep.any() else 0.0)
+            batch_rates.append(rates(eng.predict(X[idx])[~ex], labels[idx][~ex]))
             exempted.extend(idx[ex].tolist())
             assigned = eng.assigned[:len(idx)]
             moved = (assigned >= 0) & (assigned != labels[idx])
             relabeled.extend(zip(idx[moved].tolist(), assigned[moved].tolist()))
         self.exempted, self.relabeled = exempted, relabeled
-        return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
-                    err_last=float(np.mean(lasts)), batch_err=float(np.mean(batch_errs)),
-                    train_err=self.current_error(),
-                    test_err=None if self.eval_set is None else self.error(*self.eval_set))
+        row = dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
+                   err_last=float(np.mean(lasts)))
+        train = rates(eng.predict(X), labels)
+        test = None if self.eval_set is None else rates(eng.predict(self.eval_set[0]),
+                                                        self.eval_set[1])
+        for rate in self.est._RATES:
+            row[f"batch_{rate}"] = float(np.mean([r[rate] for r in batch_rates]))
+            row[f"train_{rate}"] = train[rate]
+            row[f"test_{rate}"] = None if test is None else test[rate]
+        return row
 
     def error(self, X, y=None):
-        return float(np.mean(self.state.predict(X) != y))
+        return self.est._error(self.state.predict(X), y)
 
     def current_error(self):
         return self.error(self.X, self.labels)

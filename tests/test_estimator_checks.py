@@ -6,7 +6,7 @@ from sklearn.utils.estimator_checks import (check_estimator, check_param_validat
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from lwl import RRRNMF, RRRAutoencoder, RRRClassifier
+from lwl import RRRNMF, RRRAutoencoder, RRRClassifier, RRRFPAClassifier, RRRGenerator
 from lwl.baselines import AnalyticReLUClassifier, AnalyticReLURegressor, ConstructiveReLUClassifier
 
 # Small, fast settings. Every check must pass unless listed in EXPECTED_FAILURES, and a listed
@@ -16,11 +16,20 @@ def _autoencoder():
                           random_state=0)
 
 
+def _generator():
+    return RRRGenerator(_autoencoder(), RRRFPAClassifier((4,), batch_size=16, rrr_iter=10,
+                                                         epochs=2, random_state=0),
+                        random_state=0)
+
+
 ESTIMATORS = [
     RRRNMF(2, max_iter=50, random_state=0),
     _autoencoder(),
-    # the same with its data scaled into [0, 1]: every check then reaches the autoencoder
+    _generator(),
+    # the same with their data scaled into [0, 1]: every check then reaches the models
     make_pipeline(MinMaxScaler(clip=True), _autoencoder()),
+    make_pipeline(MinMaxScaler(clip=True), _generator()),
+    RRRFPAClassifier((4,), batch_size=16, rrr_iter=10, epochs=2, random_state=0),
     RRRClassifier((4,), batch_size=16, rrr_iter=10, epochs=2, random_state=0),
     AnalyticReLUClassifier(hidden_layer_size=5, max_iter=5, random_state=0),
     AnalyticReLURegressor(hidden_layer_size=5, max_iter=5, random_state=0),
@@ -50,6 +59,15 @@ EXPECTED_FAILURES = {
         "check_fit2d_1sample", "check_fit2d_1feature", "check_dict_unchanged",
         "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in",
         "check_fit2d_predict1d"], _OUTSIDE_ZIGMOID),
+    "RRRGenerator": dict.fromkeys([
+        "check_dict_unchanged", "check_dont_overwrite_parameters", "check_estimators_dtypes",
+        "check_estimators_fit_returns_self", "check_estimators_overwrite_params",
+        "check_estimators_pickle", "check_f_contiguous_array_estimator", "check_fit2d_1feature",
+        "check_fit2d_1sample", "check_fit2d_predict1d", "check_fit_check_is_fitted",
+        "check_fit_idempotent", "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance", "check_n_features_in",
+        "check_n_features_in_after_fitting", "check_pipeline_consistency",
+        "check_readonly_memmap_input"], _OUTSIDE_ZIGMOID),
     "Pipeline": {"check_estimators_overwrite_params": _PIPELINE_FITS_STEPS,
                  "check_dont_overwrite_parameters": _PIPELINE_FITS_STEPS},
     "ConstructiveReLUClassifier": {

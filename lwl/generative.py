@@ -1,0 +1,115 @@
+"""The generative model of section 6: an autoencoder with iDE codes, and a classifier with a
+false-positive allowance that picks, among samples of the iDE code, those that look like
+encodings of data."""
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import check_random_state
+from .autoencoder import RRRAutoencoder
+from .classifier import RRRFPAClassifier
+
+GENUINE, FAKE = 1, 0
+
+
+class RRRGenerator(BaseEstimator):
+    """Generative model from iDE codes (section 6): the trio (C, D, Z).
+
+    ``fit(X)`` trains ``autoencoder`` on X, then ``classifier`` to tell the encodings of X
+    (genuine, label 1) from ``n_fake`` samples of the iDE code Z (fake, label 0) with a
+    false-positive allowance. ``sample(n)`` draws codes from Z, keeps those the classifier
+    accepts as genuine (about ``fpa`` of them) and returns their decodings.
+
+    Parameters
+    ----------
+    autoencoder : RRRAutoencoder or None
+        Trained on X (a clone); None: ``RRRAutoencoder()``.
+    classifier : RRRFPAClassifier or None
+        Trained on the labelled codes (a clone); None: the paper's 10 -> 50 -> 50 -> 50 -> 2
+        net with fpa 0.25, Omega 5, Delta 0.1, batches of 500 (section 6.3.2).
+    n_fake : int or None, default=None
+        Fake codes to train the classifier on; None: twice the number of data items (as the
+        paper's 2 x 10^4 fakes for 10^4 digits).
+    random_state : int, Generator or None
+        Seeds the fake codes (the two nets keep their own ``random_state``).
+
+    Attributes
+    ----------
+    autoencoder_, classifier_ : the fitted models.
+    acceptance_rate_ : float
+        Fraction of the classifier's training fakes that it accepts (its final train fp).
+    """
+
+    _parameter_constraints = {
+        "autoencoder": [HasMethods(["fit", "transform", "inverse_transform", "sample_codes"]),
+                        None],
+        "classifier": [HasMethods(["fit", "predict"]), None],
+        "n_fake": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state", np.random.Generator],
+    }
+
+    def __init__(self, autoencoder=None, classifier=None, n_fake=None, random_state=None):
+        self.autoencoder = autoencoder
+        self.classifier = classifier
+        self.n_fake = n_fake
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        return tags
+
+    def _labelled_codes(self, X, rng):
+        genuine = self.autoencoder_.transform(X)
+        n_fake = 2 * len(X) if self.n_fake is None else self.n_fake
+        fake = self.autoencoder_.sample_codes(n_fake, random_state=rng)
+        return (np.vstack([genuine, fake]),
+                np.r_[np.full(len(genuine), GENUINE), np.full(len(fake), FAKE)])
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, X_test=None):
+        """Train the autoencoder on X, then the classifier on genuine and fake codes.
+        ``X_test``: data whose encodings, with as many new fakes, make the classifier's eval
+        set (its history then has test fp and tn, Figs 22-23)."""
+        rng = check_random_state(self.random_state)
+        self.autoencoder_ = clone(self.autoencoder if self.autoencoder is not None
+                                  else RRRAutoencoder()).fit(X)
+        self.n_features_in_ = self.autoencoder_.n_features_in_
+        Z, labels = self._labelled_codes(X, rng)
+        eval_set = None if X_test is None else self._labelled_codes(X_test, rng)
+        clf = (self.classifier if self.classifier is not None else
+               RRRFPAClassifier((50, 50, 50), margin=0.1, omega=5.0, upsilon=1.0, beta=1.0,
+                                batch_size=500, rrr_iter=1000, fpa=0.25))
+        clf = clone(clf)
+        if "genuine_class" in clf.get_params():
+            clf.set_params(genuine_class=GENUINE)
+        self.classifier_ = clf.fit(Z, labels, **({} if eval_set is None else
+                                                 {"eval_set": eval_set}))
+        fakes = labels == FAKE
+        self.acceptance_rate_ = float(np.mean(self.classifier_.predict(Z[fakes]) == GENUINE))
+        return self
+
+    def sample_codes(self, n_samples, random_state=None, max_draws=None):
+        """``n_samples`` iDE codes the classifier accepts, drawn in rounds; returns the codes
+        and the acceptance rate of all draws.  Stops with fewer after ``max_draws`` draws
+        (default 100 x n_samples)."""
+        check_is_fitted(self, "classifier_")
+        rng = check_random_state(random_state)
+        max_draws = 100 * n_samples if max_draws is None else max_draws
+        kept, drawn = [], 0
+        while sum(map(len, kept)) < n_samples and drawn < max_draws:
+            m = min(max(2 * n_samples, 1000), max_draws - drawn)
+            Z = self.autoencoder_.sample_codes(m, random_state=rng)
+            kept.append(Z[self.classifier_.predict(Z) == GENUINE])
+            drawn += m
+        accepted = np.vstack(kept)
+        return accepted[:n_samples], len(accepted) / max(drawn, 1)
+
+    def sample(self, n_samples, random_state=None, max_draws=None):
+        """``n_samples`` generated data (decodings of accepted codes) and the acceptance
+        rate."""
+        Z, rate = self.sample_codes(n_samples, random_state, max_draws)
+        return self.autoencoder_.inverse_transform(Z), rate
