@@ -495,3 +495,21 @@ void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, con
                     ? lwl_node_activation(ws->kind[n], ws->delta[n], yk[n] - bias[n]) : vk[n];
     }
 }
+
+const char *lwl_vector_path(void)
+{
+#ifdef LWL_CLONES
+    /* the features the loader's choice among the LWL_HOT versions rests on (lanes.h) */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512cd"))
+        return "x86-64-v4 (AVX-512)";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+        && __builtin_cpu_supports("bmi2"))
+        return "x86-64-v3 (AVX2, FMA)";
+    return "x86-64 baseline (SSE2)";
+#else
+    return "one version, as compiled (no target clones on this compiler or platform)";
+#endif
+}

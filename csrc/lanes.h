@@ -19,6 +19,7 @@
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
     && __GNUC__ >= 9 && !defined(LWL_NO_CLONES)
+#define LWL_CLONES 1
 #define LWL_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define LWL_HOT

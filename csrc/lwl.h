@@ -197,4 +197,7 @@ double lwl_node_activation(int kind, double delta, double z);
  * (times g2 it is the metric distance). */
 double lwl_project_margin(int labelled, double delta, double *y, double *b);
 
+/* Which version of the hot loops this CPU runs (lanes.h: AVX-512, AVX2 or baseline). */
+const char *lwl_vector_path(void);
+
 #endif

@@ -33,6 +33,9 @@ class RRRGenerator(BaseEstimator):
     n_fake : int or None, default=None
         Fake codes to train the classifier on; None: twice the number of data items (as the
         paper's 2 x 10^4 fakes for 10^4 digits).
+    prefit : bool, default=False
+        ``autoencoder`` is already fitted (on the data ``fit`` gets): use it as it is and
+        train only the classifier.
     random_state : int, Generator or None
         Seeds the fake codes (the two nets keep their own ``random_state``).
 
@@ -48,13 +51,16 @@ class RRRGenerator(BaseEstimator):
                         None],
         "classifier": [HasMethods(["fit", "predict"]), None],
         "n_fake": [Interval(Integral, 1, None, closed="left"), None],
+        "prefit": ["boolean"],
         "random_state": ["random_state", np.random.Generator],
     }
 
-    def __init__(self, autoencoder=None, classifier=None, n_fake=None, random_state=None):
+    def __init__(self, autoencoder=None, classifier=None, n_fake=None, prefit=False,
+                 random_state=None):
         self.autoencoder = autoencoder
         self.classifier = classifier
         self.n_fake = n_fake
+        self.prefit = prefit
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -75,8 +81,14 @@ class RRRGenerator(BaseEstimator):
         ``X_test``: data whose encodings, with as many new fakes, make the classifier's eval
         set (its history then has test fp and tn, Figs 22-23)."""
         rng = check_random_state(self.random_state)
-        self.autoencoder_ = clone(self.autoencoder if self.autoencoder is not None
-                                  else RRRAutoencoder()).fit(X)
+        if self.prefit:
+            if self.autoencoder is None:
+                raise ValueError("prefit=True needs a fitted autoencoder")
+            check_is_fitted(self.autoencoder)
+            self.autoencoder_ = self.autoencoder
+        else:
+            self.autoencoder_ = clone(self.autoencoder if self.autoencoder is not None
+                                      else RRRAutoencoder()).fit(X)
         self.n_features_in_ = self.autoencoder_.n_features_in_
         Z, labels = self._labelled_codes(X, rng)
         eval_set = None if X_test is None else self._labelled_codes(X_test, rng)

@@ -99,3 +99,15 @@ def test_generator_trains_on_twice_as_many_fakes_by_default():
     assert gen.classifier_.n_iter_ == 3 * n_batches * 50
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
         small_generator().fit(X * 2)
+
+
+def test_a_prefit_autoencoder_is_used_as_it_is():
+    X = bars(n=60)
+    ae = small_generator().autoencoder.fit(X)
+    gen = RRRGenerator(ae, small_generator().classifier, prefit=True, random_state=0).fit(X)
+    assert gen.autoencoder_ is ae
+    with pytest.raises(ValueError, match="prefit=True needs"):
+        RRRGenerator(prefit=True).fit(X)
+    from sklearn.exceptions import NotFittedError
+    with pytest.raises(NotFittedError):
+        RRRGenerator(RRRAutoencoder(), prefit=True).fit(X)
