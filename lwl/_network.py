@@ -1,5 +1,7 @@
 """What every network estimator (classifier, autoencoder) shares around the one engine:
 building it after the memory check, warm starts, the fitted parameters, pickling."""
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator
 
@@ -60,6 +62,14 @@ class NetworkTrainer(Trainer):
     def fitted_attributes(self):
         return {"_weights": self.state.weights.copy(), "_biases": self.state.biases.copy(),
                 "_graph": self.state.graph, "_predictor": None}
+
+
+def layer_sizes(sizes, name):
+    """A list of positive ints from an int or a sequence (hidden layer sizes)."""
+    sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+        raise ValueError(f"{name} must be positive integers; got {sizes!r}")
+    return [int(s) for s in sizes]
 
 
 def batches(rng, n, size):
