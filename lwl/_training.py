@@ -115,13 +115,13 @@ def fit_epochs(estimator, trainer, *, reset, rng, validation, n_epochs=None, X=N
     (counting the earlier fits' unless ``reset``), and the random stream that the next
     ``partial_fit`` or warm start continues."""
     history = new_history(trainer, validation) if reset else estimator.history_
+    if not reset:  # the history's work figures are cumulative over fits
+        trainer.n_iter, trainer.gwms = estimator.n_iter_, estimator.gwms_
     status = run_epochs(estimator, trainer, estimator.epochs if n_epochs is None else n_epochs,
                         history, validation=validation,
                         n_iter_no_change=estimator.n_iter_no_change, X=X, y=y)
     errs = np.asarray(trainer.rrr_err)
     if not reset:
-        trainer.n_iter += estimator.n_iter_
-        trainer.gwms += estimator.gwms_
         errs = np.concatenate([estimator.rrr_err_, errs])
     estimator._rng, estimator.status_, estimator.history_ = rng, status, history
     estimator.n_iter_, estimator.gwms_, estimator.rrr_err_ = trainer.n_iter, trainer.gwms, errs
