@@ -316,8 +316,12 @@ class Sweep:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, exc, tb):
         self.close()
+        if kind is KeyboardInterrupt:  # a script's Ctrl-C: say what is kept, no traceback
+            self.log(f"\ninterrupted: the finished runs are in {self.records.path}; the same "
+                     "command goes on from there", flush=True)
+            raise SystemExit(130) from None
 
     # -- running
     def run(self, runs, on_result=None):
