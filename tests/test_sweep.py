@@ -171,3 +171,9 @@ def test_local_dask_cluster(reference, workdir, tmp_path):
     assert len(Records(path).read()) == 6
     record = json.loads(path.read_text().splitlines()[0])
     assert record["script"] == "t" and record["settings"]["fn"] == "fit_nmf"
+
+
+def test_without_dask_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    with pytest.raises(SystemExit, match="pip install"):
+        Sweep("t", scheduler="tcp://127.0.0.1:1", path=tmp_path / "runs.jsonl")
