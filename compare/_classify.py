@@ -8,7 +8,6 @@ import functools
 import statistics
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import lwl
 from _common import timed
+from _sweep import Run
 from lwl.datasets import load_mnist, majority_circuit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,39 +91,31 @@ def rrr_run(params, data, seed):
                 exempted=[int(i) for i in np.asarray(model.exempted_).ravel()])
 
 
-def pmap(fn, arg_tuples, jobs=1):
-    """``fn(*args)`` for every tuple, in order, as a generator; in ``jobs`` worker processes
-    when jobs > 1 (fn must then be a module-level function)."""
-    arg_tuples = list(arg_tuples)
-    if jobs <= 1:
-        for args in arg_tuples:
-            yield fn(*args)
+def rrr_task(params, data, seed, label="", cap=1.0):
+    """The Run (compare/_sweep.py) of ``rrr_run(params, data, seed)``; its weight for the time
+    estimate is its epochs times ``cap`` (its GWMs per epoch at the iteration cap)."""
+    return Run(rrr_run, (params, data), seed, label, cap * params["epochs"])
+
+
+def estimator_task(estimator, data, seed, label=""):
+    """The Run of ``estimator_run(estimator, data, seed)``."""
+    return Run(estimator_run, (estimator, data), seed, label)
+
+
+def report_run(run, result):
+    """A line per finished run of rrr_run or estimator_run (Sweep.run's on_result)."""
+    if "history" not in result:
+        epochs = "" if result["epochs"] is None else f", {result['epochs']} epochs"
+        print(f"  {run.label} seed {run.seed}: train_err {result['train_err']:.4f}, test_err "
+              f"{result['test_err']:.4f}{epochs}{'' if result['converged'] else ' (max_iter)'}, "
+              f"{result['seconds']:.1f} s", flush=True)
         return
-    with ProcessPoolExecutor(min(jobs, len(arg_tuples))) as pool:
-        futures = [pool.submit(fn, *args) for args in arg_tuples]
-        for f in futures:
-            yield f.result()
-
-
-def rrr_runs(params, data, seeds, jobs=1, label="", eta=None, cap=1.0):
-    """``rrr_run`` for every seed (``jobs`` at a time), printing a line per run; ``eta`` (an Eta)
-    is told each finished run's epochs times ``cap`` (its GWMs per epoch at the iteration cap)."""
-    runs = []
-    for run in pmap(rrr_run, [(params, data, s) for s in seeds], jobs):
-        runs.append(run)
-        _report_run(label, run, eta, cap)
-    return runs
-
-
-def _report_run(label, run, eta, cap):
-    h = run["history"]
+    h = result["history"]
     test = h["test_err"][-1]
-    print(f"  {label} seed {run['seed']}: {len(h['epoch'])} epochs, train_err "
+    print(f"  {run.label} seed {run.seed}: {len(h['epoch'])} epochs, train_err "
           f"{h['train_err'][-1]:.4f}, test_err {'-' if test is None else f'{test:.4f}'}, "
-          f"{run['gwms']:.2f} GWMs, {run['seconds']:.1f} s ({run['cpu_seconds']:.1f} s CPU)",
-          flush=True)
-    if eta is not None:
-        eta.done(run["seconds"], cap * len(h["epoch"]))
+          f"{result['gwms']:.2f} GWMs, {result['seconds']:.1f} s "
+          f"({result['cpu_seconds']:.1f} s CPU)", flush=True)
 
 
 def last_epochs(runs, key, last):
@@ -177,40 +169,12 @@ def gwms_per_epoch(runs):
 
 
 # ---------------------------------------------------------------- time estimates
-def duration(seconds):
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 3 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
-
-
 def rrr_estimate(plan, measured, s_per_gwm, jobs=1):
     """Seconds and GWMs of a plan of RRR runs: ``plan`` is a list of (key, runs, epochs, cap),
     ``measured`` maps key -> GWMs per epoch measured in this (quick) run; keys not measured take
     ``cap`` (GWMs per epoch at the iteration cap, an upper bound)."""
     gwms = sum(runs * epochs * measured.get(key, cap) for key, runs, epochs, cap in plan)
     return gwms * s_per_gwm / jobs, gwms
-
-
-class Eta:
-    """Prints the elapsed time and the expected remaining time after each finished run.
-
-    Work is counted in GWMs at the iteration cap (``cap_gwms_per_epoch`` times epochs): ``total``
-    is that of every planned run, and the time per unit is the one measured so far."""
-
-    def __init__(self, total, jobs=1):
-        self.total, self.jobs = total, jobs
-        self.units, self.seconds, self.start = 0.0, 0.0, time.perf_counter()
-
-    def done(self, seconds, units):
-        self.units += units
-        self.seconds += seconds
-        left = (self.total - self.units) * self.seconds / max(self.units, 1e-12) / self.jobs
-        print(f"    elapsed {duration(time.perf_counter() - self.start)}, "
-              f"about {duration(left)} to go", flush=True)
 
 
 # ---------------------------------------------------------------- baselines
@@ -226,18 +190,6 @@ def estimator_run(estimator, data, seed):
     capped = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     return dict(seed=seed, train_err=1 - model.score(X, y), test_err=1 - model.score(Xt, yt),
                 seconds=sec, epochs=getattr(model, "n_iter_", None), converged=not capped)
-
-
-def estimator_runs(estimator, data, seeds, jobs=1, label=""):
-    """``estimator_run`` for every seed (``jobs`` at a time), printing a line per run."""
-    runs = []
-    for run in pmap(estimator_run, [(estimator, data, s) for s in seeds], jobs):
-        runs.append(run)
-        epochs = "" if run["epochs"] is None else f", {run['epochs']} epochs"
-        print(f"  {label} seed {run['seed']}: train_err {run['train_err']:.4f}, test_err "
-              f"{run['test_err']:.4f}{epochs}{'' if run['converged'] else ' (max_iter)'}, "
-              f"{run['seconds']:.1f} s", flush=True)
-    return runs
 
 
 def summarise_final(runs, stuck=0.01):

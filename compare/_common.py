@@ -42,5 +42,15 @@ def timed(fn, *args, **kwargs):
     return out, time.perf_counter() - start
 
 
+def duration(seconds):
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
 def fmt(v, spec="{:.3g}"):
     return "-" if v is None else spec.format(v)

@@ -10,8 +10,11 @@ protocol), beta 1, Omega 2, Upsilon 1, tol 1e-9. Each setting is summarised by t
 errors of the last epochs of every run, pooled (the paper's scatter of 10 runs x 10 epochs).
 The full mode does 7 settings x 10 runs x 1000 epochs, about 33,000 GWMs: about 13 hours on one
 idle core at 1.4 s/GWM (compare/bench.py, majority net, 2026-11-29; it prints the estimate from
-its own measurements; --jobs N runs N runs at a time). Writes compare/results/fig10_11.csv (one row per setting, read by
-fig12.py), fig10_11_points.csv (every pooled epoch) and fig10_11.png.
+its own measurements; --jobs N runs N runs at a time, --scheduler / --local-cluster on a Dask
+cluster: compare/CLUSTER.md; every finished run is kept in compare/results/fig10_11.runs.jsonl,
+and the same command started again does only the others). Writes compare/results/fig10_11.csv
+(one row per setting, read by fig12.py), fig10_11_points.csv (every pooled epoch) and
+fig10_11.png.
 """
 import argparse
 import time
@@ -21,10 +24,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from _classify import (MAJORITY_RRR, Eta, cap_gwms_per_epoch, duration, majority_data,
-                       majority_net, n_edges, pm, rrr_estimate, rrr_runs, seconds_per_gwm,
-                       summarise_rrr)
-from _common import fmt, markdown_table, results_path, write_csv
+from _classify import (MAJORITY_RRR, cap_gwms_per_epoch, majority_data, majority_net, n_edges,
+                       pm, report_run, rrr_estimate, rrr_task, seconds_per_gwm, summarise_rrr)
+from _common import duration, fmt, markdown_table, results_path, write_csv
+from _sweep import Sweep, add_arguments
 
 FIG10 = [(3, d) for d in (0.05, 0.1, 0.15, 0.2)]
 FIG11 = [(2, 0.1), (3, 0.1), (4, 0.1), (4, 0.2)]
@@ -77,9 +80,9 @@ def main():
     ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--last", type=int, default=None, help="epochs pooled at the end of each run")
-    ap.add_argument("--jobs", type=int, default=1, help="runs at a time (worker processes)")
     ap.add_argument("--skip-rrr", action="store_true",
                     help="print the planned work and exit (this figure has only RRR runs)")
+    add_arguments(ap)
     args = ap.parse_args()
     mode = QUICK if args.quick else FULL
     runs_n, epochs = args.runs or mode["runs"], args.epochs or mode["epochs"]
@@ -91,12 +94,15 @@ def main():
         print("--skip-rrr: this figure has only RRR runs; nothing to do.")
         return
 
-    eta, start, results = Eta(total_cap, args.jobs), time.perf_counter(), {}
-    for depth, delta in SETTINGS:
-        params = dict(MAJORITY_RRR, hidden_layer_sizes=majority_net(depth), margin=delta,
-                      rrr_iter=100, epochs=epochs)
-        results[depth, delta] = rrr_runs(params, majority_data(depth), range(runs_n), args.jobs,
-                                         f"depth {depth} Delta {delta}", eta, cap_of(depth))
+    start = time.perf_counter()
+    with Sweep.from_args("fig10_11", args) as sweep:
+        data = {d: sweep.share(majority_data(d), f"majority-{d}") for d in {d for d, _ in SETTINGS}}
+        tasks = {(depth, delta): [
+            rrr_task(dict(MAJORITY_RRR, hidden_layer_sizes=majority_net(depth), margin=delta,
+                          rrr_iter=100, epochs=epochs),
+                     data[depth], seed, f"depth {depth} Delta {delta}", cap_of(depth))
+            for seed in range(runs_n)] for depth, delta in SETTINGS}
+        results = sweep.run_groups(tasks, report_run)
     elapsed = time.perf_counter() - start
 
     rows, csv_rows, points = [], [], []
@@ -134,7 +140,8 @@ def main():
     sec, gwms = rrr_estimate(plan, measured, spg)
     print(f"full mode ({FULL['runs']} runs x {FULL['epochs']} epochs per setting): about "
           f"{gwms:.0f} GWMs at the measured {spg:.1f} CPU s/GWM = {duration(sec)} on one idle core "
-          "(divide by --jobs); an upper bound when late epochs solve batches before the cap.")
+          "(divide by the number of workers); an upper bound when late epochs solve batches "
+          "before the cap.")
 
 
 if __name__ == "__main__":

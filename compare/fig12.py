@@ -16,6 +16,9 @@ ReLU, closed-form alternating least squares) and ConstructiveReLUClassifier (bui
 means; deterministic, one run). RRR: the Fig 11 rows (Delta 0.1 at depths 2, 3, Delta 0.2 at
 depth 4) read from compare/results/fig10_11.csv when it exists, else --rrr-runs runs here.
 The full-mode duration printed by the quick mode is computed from its measured seconds per run.
+--jobs N runs N runs at a time, --scheduler / --local-cluster on a Dask cluster
+(compare/CLUSTER.md); every finished run is kept in compare/results/fig12.runs.jsonl, and the
+same command started again does only the others.
 Writes compare/results/fig12.csv (one row per depth and method), fig12_runs.csv (every SGD and
 baseline run) and fig12.png (histograms of the final errors).
 """
@@ -29,14 +32,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
-from _classify import (MAJORITY_RRR, cap_gwms_per_epoch, duration, estimator_runs,
-                       majority_data, majority_net, n_edges, pm, rrr_estimate, rrr_runs,
+from _classify import (MAJORITY_RRR, cap_gwms_per_epoch, estimator_task, majority_data,
+                       majority_net, n_edges, pm, report_run, rrr_estimate, rrr_task,
                        seconds_per_gwm, summarise_final, summarise_rrr)
-from _common import RESULTS, fmt, markdown_table, results_path, write_csv
+from _common import RESULTS, duration, fmt, markdown_table, results_path, write_csv
+from _sweep import Sweep, add_arguments
 from lwl.baselines import AnalyticReLUClassifier, ConstructiveReLUClassifier
 
 DEPTHS = (2, 3, 4)
 RRR_DELTA = {2: 0.1, 3: 0.1, 4: 0.2}  # Fig 11
+CAPS = {d: cap_gwms_per_epoch(4096, 100, n_edges(13, majority_net(d), 2)) for d in DEPTHS}
 FULL = dict(runs=100, analytic_runs=10, rrr_runs=2, rrr_epochs=1000, rrr_last=10)
 QUICK = dict(runs=5, analytic_runs=2, rrr_runs=2, rrr_epochs=5, rrr_last=2)
 PAPER = {("SGD", 2): "never perfect (test_err > 0 in all 100 runs)",
@@ -122,25 +127,14 @@ def main():
     ap.add_argument("--rrr-runs", type=int, default=None,
                     help="RRR runs per depth when fig10_11.csv is missing")
     ap.add_argument("--rrr-epochs", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=1, help="runs at a time (worker processes)")
+    add_arguments(ap)
     args = ap.parse_args()
     mode = QUICK if args.quick else FULL
     runs_n = args.runs or mode["runs"]
     analytic_n = args.analytic_runs or mode["analytic_runs"]
     start = time.perf_counter()
 
-    runs = {}
-    for depth in DEPTHS:
-        data = majority_data(depth)
-        print(f"depth {depth}", flush=True)
-        runs["SGD", depth] = estimator_runs(mlp(depth, args.momentum, args.max_iter), data,
-                                            range(runs_n), args.jobs, "SGD")
-        runs["analytic", depth] = estimator_runs(AnalyticReLUClassifier(26), data,
-                                                 range(analytic_n), args.jobs, "analytic")
-        runs["constructive", depth] = estimator_runs(ConstructiveReLUClassifier(), data, [0], 1,
-                                                     "constructive")
-
-    rrr, rrr_source, rrr_measured = {}, "not run (--skip-rrr)", []
+    rrr, rrr_source, rrr_measured, rrr_here = {}, "not run (--skip-rrr)", [], False
     if not args.skip_rrr:
         rrr = read_rrr_csv()
         if rrr is not None:
@@ -149,18 +143,35 @@ def main():
                           f"{int(r['runs'])} runs x {int(r['epochs'])} epochs, last "
                           f"{int(r['last_epochs'])} epochs pooled)")
         else:
-            rrr = {}
+            rrr, rrr_here = {}, True
             n, epochs = args.rrr_runs or mode["rrr_runs"], args.rrr_epochs or mode["rrr_epochs"]
             last = min(mode["rrr_last"], epochs)
-            for depth in DEPTHS:
-                params = dict(MAJORITY_RRR, hidden_layer_sizes=majority_net(depth),
-                              margin=RRR_DELTA[depth], rrr_iter=100, epochs=epochs)
-                done = rrr_runs(params, majority_data(depth), range(n), args.jobs,
-                                f"RRR depth {depth}")
-                rrr[depth] = summarise_rrr(done, last)
-                rrr_measured += done
             rrr_source = (f"run here ({n} runs x {epochs} epochs, last {last} epochs pooled; "
                           "fig10_11.csv not found)")
+
+    tasks = {}
+    with Sweep.from_args("fig12", args) as sweep:
+        for depth in DEPTHS:
+            data = sweep.share(majority_data(depth), f"majority-{depth}")
+            tasks["SGD", depth] = [estimator_task(mlp(depth, args.momentum, args.max_iter), data,
+                                                  seed, f"SGD depth {depth}")
+                                   for seed in range(runs_n)]
+            tasks["analytic", depth] = [estimator_task(AnalyticReLUClassifier(26), data, seed,
+                                                       f"analytic depth {depth}")
+                                        for seed in range(analytic_n)]
+            tasks["constructive", depth] = [estimator_task(ConstructiveReLUClassifier(), data, 0,
+                                                           f"constructive depth {depth}")]
+            if rrr_here:
+                params = dict(MAJORITY_RRR, hidden_layer_sizes=majority_net(depth),
+                              margin=RRR_DELTA[depth], rrr_iter=100, epochs=epochs)
+                tasks["RRR", depth] = [rrr_task(params, data, seed, f"RRR depth {depth}",
+                                                CAPS[depth]) for seed in range(n)]
+        done = sweep.run_groups(tasks, report_run)
+    runs = {key: value for key, value in done.items() if key[0] != "RRR"}
+    if rrr_here:
+        for depth in DEPTHS:
+            rrr[depth] = summarise_rrr(done["RRR", depth], last)
+            rrr_measured += done["RRR", depth]
     elapsed = time.perf_counter() - start
 
     rows, csv_rows = [], []
@@ -203,13 +214,13 @@ def main():
     full = FULL["runs"] * sgd + FULL["analytic_runs"] * ana
     text = (f"SGD {duration(FULL['runs'] * sgd)}, analytic {duration(FULL['analytic_runs'] * ana)}")
     if rrr_measured:
-        caps = {d: cap_gwms_per_epoch(4096, 100, n_edges(13, majority_net(d), 2)) for d in DEPTHS}
         measured = {d: rrr[d]["gwms_per_epoch"] for d in DEPTHS}
-        plan = [(d, FULL["rrr_runs"], FULL["rrr_epochs"], caps[d]) for d in DEPTHS]
+        plan = [(d, FULL["rrr_runs"], FULL["rrr_epochs"], CAPS[d]) for d in DEPTHS]
         sec, _ = rrr_estimate(plan, measured, seconds_per_gwm(rrr_measured))
         full += sec
         text += f", RRR {duration(sec)} (CPU time, when fig10_11.csv is missing)"
-    print(f"full mode: about {duration(full)} on this machine ({text}; divide by --jobs).")
+    print(f"full mode: about {duration(full)} on this machine ({text}; divide by the number of "
+          "workers).")
 
 
 if __name__ == "__main__":

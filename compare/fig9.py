@@ -5,8 +5,10 @@
 
 The full mode does about 3 x 10 x 437 = 13,100 GWMs: about 5 hours on one idle core at
 1.4 s/GWM (compare/bench.py, majority net, 2026-11-29; it prints the estimate from its own
-measurements; --jobs N runs N runs at a time). Depth-3 majority data (4096 train / 4096 test),
-net 13 -> 26 -> 26 -> 2, |K| = 128, beta 1, Omega 2, Upsilon 1, Delta 0.1, tol 1e-9.
+measurements; --jobs N runs N runs at a time, --scheduler / --local-cluster on a Dask cluster:
+compare/CLUSTER.md). Every finished run is kept in compare/results/fig9.runs.jsonl: the same
+command, started again, does only the runs not there. Depth-3 majority data (4096 train /
+4096 test), net 13 -> 26 -> 26 -> 2, |K| = 128, beta 1, Omega 2, Upsilon 1, Delta 0.1, tol 1e-9.
 Equal work: epochs x rrr_iter is the same for the three curves. Writes compare/results/fig9.csv
 (one row per rrr_iter), fig9_curves.csv (mean train_err per epoch) and fig9.png.
 """
@@ -19,9 +21,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from _classify import (MAJORITY_RRR, Eta, cap_gwms_per_epoch, duration, majority_data,
-                       mean_curve, n_edges, rrr_estimate, rrr_runs, seconds_per_gwm)
-from _common import fmt, markdown_table, median, results_path, write_csv
+from _classify import (MAJORITY_RRR, cap_gwms_per_epoch, majority_data, mean_curve, n_edges,
+                       report_run, rrr_estimate, rrr_task, seconds_per_gwm)
+from _common import duration, fmt, markdown_table, median, results_path, write_csv
+from _sweep import Sweep, add_arguments
 
 ITERS = (50, 100, 200)
 DEPTH, HIDDEN, DELTA = 3, (26, 26), 0.1
@@ -65,9 +68,9 @@ def main():
     ap.add_argument("--runs", type=int, default=None, help="runs per rrr_iter")
     ap.add_argument("--epochs", type=int, default=None,
                     help="epochs at rrr_iter 100 (the others get epochs x 100 / rrr_iter)")
-    ap.add_argument("--jobs", type=int, default=1, help="runs at a time (worker processes)")
     ap.add_argument("--skip-rrr", action="store_true",
                     help="print the planned work and exit (this figure has only RRR runs)")
+    add_arguments(ap)
     args = ap.parse_args()
     runs_n = args.runs or (QUICK_RUNS if args.quick else FULL_RUNS)
     work = args.epochs or (QUICK_EPOCHS_AT_100 if args.quick else FULL_EPOCHS_AT_100)
@@ -80,15 +83,14 @@ def main():
         print("--skip-rrr: this figure has only RRR runs; nothing to do.")
         return
 
-    eta = Eta(total_cap, args.jobs)
     start = time.perf_counter()
-    results = {}
-    for it in ITERS:
-        epochs = epochs_for(it, work)
-        params = dict(MAJORITY_RRR, hidden_layer_sizes=HIDDEN, margin=DELTA, rrr_iter=it,
-                      epochs=epochs)
-        results[it] = rrr_runs(params, (X, y, Xt, yt), range(runs_n), args.jobs,
-                               f"rrr_iter {it}", eta, cap[it])
+    with Sweep.from_args("fig9", args) as sweep:
+        data = sweep.share((X, y, Xt, yt), f"majority-{DEPTH}")
+        tasks = {it: [rrr_task(dict(MAJORITY_RRR, hidden_layer_sizes=HIDDEN, margin=DELTA,
+                                    rrr_iter=it, epochs=epochs_for(it, work)),
+                               data, seed, f"rrr_iter {it}", cap[it]) for seed in range(runs_n)]
+                 for it in ITERS}
+        results = sweep.run_groups(tasks, report_run)
     elapsed = time.perf_counter() - start
 
     rows, csv_rows, curves = [], [], []
@@ -144,7 +146,8 @@ def main():
     sec, gwms = rrr_estimate(plan, measured, spg)
     print(f"full mode ({FULL_RUNS} runs, {FULL_EPOCHS_AT_100} epochs at 100 iterations): about "
           f"{gwms:.0f} GWMs at the measured {spg:.1f} CPU s/GWM = {duration(sec)} on one idle core "
-          f"(divide by --jobs); an upper bound when late epochs solve batches before the cap.")
+          f"(divide by the number of workers); an upper bound when late epochs solve batches "
+          "before the cap.")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ rrr_iter 100, beta 1, Omega 2, Upsilon 1, tol 1e-9.
 One RRR epoch costs 15.9 GWMs (about 43 s at the 2.7 s/GWM of compare/bench.py, 2026-11-29), so
 the full mode, 9 settings x 10 runs x 200 epochs (286,000 GWMs), takes about 9 days on one core:
 the quick mode
-prints the estimate from its own measurements; --jobs N runs N runs at a time, --runs and
---epochs cut it down.
+prints the estimate from its own measurements; --jobs N runs N runs at a time, --scheduler /
+--local-cluster on a Dask cluster (compare/CLUSTER.md), --runs and --epochs cut it down. Every
+finished run is kept in compare/results/mnist.runs.jsonl: the same command, started again, does
+only the runs not there.
 Data: --data-dir, else ../shared/data/mnist_{train,test}_10k.zip beside the repository, else
 load_mnist's own search (scikit-learn's OpenML cache). Writes compare/results/mnist.csv (RRR
 settings), mnist_curves.csv (test_err per epoch), mnist_baselines.csv, mnist_curves.png
@@ -33,10 +35,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
-from _classify import (MNIST_RRR, Eta, cap_gwms_per_epoch, duration, estimator_runs,
-                       load_mnist_10k, mean_curve, n_edges, pm, rrr_estimate, rrr_runs,
+from _classify import (MNIST_RRR, cap_gwms_per_epoch, estimator_task, load_mnist_10k,
+                       mean_curve, n_edges, pm, report_run, rrr_estimate, rrr_task,
                        seconds_per_gwm, spread, summarise_final, summarise_rrr)
-from _common import fmt, markdown_table, results_path, write_csv
+from _common import duration, fmt, markdown_table, results_path, write_csv
+from _sweep import Sweep, add_arguments
 from lwl.baselines import AnalyticReLUClassifier, ConstructiveReLUClassifier
 
 BEST = (0.7, 0.005)  # (Delta, ee), the paper's best
@@ -94,18 +97,18 @@ def plot_exempted(X, y, idx, title, path, ncols=10):
     fig.savefig(path, dpi=110)
 
 
-def run_rrr(args, mode, data):
+def rrr_tasks(args, mode, data):
+    """{(Delta, ee): the Runs of that setting}."""
     settings = QUICK_SETTINGS if args.quick and not args.all_settings else SETTINGS
     runs_n, epochs = args.runs or mode["runs"], args.epochs or mode["epochs"]
-    eta = Eta(len(settings) * runs_n * epochs * CAP, args.jobs)
     print(f"RRR: {len(settings)} settings x {runs_n} run(s) x {epochs} epochs: at most "
           f"{len(settings) * runs_n * epochs * CAP:.0f} GWMs", flush=True)
-    results = {}
+    tasks = {}
     for delta, ee in settings:
         params = dict(MNIST_RRR, margin=delta, exempt=ee, epochs=epochs, n_jobs=args.threads)
-        results[delta, ee] = rrr_runs(params, data, range(runs_n), args.jobs,
-                                      f"Delta {delta} ee {100 * ee:g}%", eta, CAP)
-    return results
+        tasks[delta, ee] = [rrr_task(params, data, seed, f"Delta {delta} ee {100 * ee:g}%", CAP)
+                            for seed in range(runs_n)]
+    return tasks
 
 
 def rrr_tables(results, last, quick):
@@ -141,8 +144,8 @@ def main():
     ap.add_argument("--data-dir", default=None, help="folder with the MNIST files")
     ap.add_argument("--skip-rrr", action="store_true", help="only (d): SGD and the baselines")
     ap.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default 0)")
-    ap.add_argument("--jobs", type=int, default=1, help="runs at a time (worker processes)")
     ap.add_argument("--threads", type=int, default=None, help="RRRClassifier n_jobs (OpenMP)")
+    add_arguments(ap)
     args = ap.parse_args()
     mode = QUICK if args.quick else FULL
     data = load_mnist_10k(args.data_dir)
@@ -150,18 +153,22 @@ def main():
     print(f"MNIST: {len(X)} train, {len(data[2])} test digits", flush=True)
     start = time.perf_counter()
 
-    results = {} if args.skip_rrr else run_rrr(args, mode, data)
-
-    print("(d) SGD and the gradient-free baselines", flush=True)
     sgd = MLPClassifier((20,), activation="relu", solver="sgd", alpha=0.0, batch_size=1000,
                         learning_rate="adaptive", learning_rate_init=0.1,
                         momentum=args.momentum, tol=1e-5, max_iter=mode["sgd_max_iter"])
     analytic = AnalyticReLUClassifier(20, max_iter=mode["analytic_max_iter"])
-    base = {"SGD": estimator_runs(sgd, data, range(mode["sgd_runs"]), args.jobs, "SGD"),
-            "analytic": estimator_runs(analytic, data, range(mode["analytic_runs"]), args.jobs,
-                                       "analytic"),
-            "constructive": estimator_runs(ConstructiveReLUClassifier(20), data, [0], 1,
-                                           "constructive")}
+    with Sweep.from_args("mnist", args) as sweep:
+        shared = sweep.share(data, "mnist-10k")
+        tasks = {} if args.skip_rrr else rrr_tasks(args, mode, shared)
+        print("(d) SGD and the gradient-free baselines", flush=True)
+        tasks["SGD"] = [estimator_task(sgd, shared, seed, "SGD")
+                        for seed in range(mode["sgd_runs"])]
+        tasks["analytic"] = [estimator_task(analytic, shared, seed, "analytic")
+                             for seed in range(mode["analytic_runs"])]
+        tasks["constructive"] = [estimator_task(ConstructiveReLUClassifier(20), shared, 0,
+                                                "constructive")]
+        results = sweep.run_groups(tasks, report_run)
+    base = {name: results.pop(name) for name in ("SGD", "analytic", "constructive")}
     elapsed = time.perf_counter() - start
 
     print()
@@ -240,7 +247,7 @@ def main():
     print(f"full mode: about {duration(sum(parts.values()))} ("
           + ", ".join(f"{k} {duration(v)}" for k, v in parts.items())
           + f"; SGD at {SGD_FULL_EPOCHS} epochs per run and analytic at its max_iter, in wall "
-          "time measured here; RRR in CPU time on one core; divide by --jobs).")
+          "time measured here; RRR in CPU time on one core; divide by the number of workers).")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ A run succeeds when the rms reconstruction error (eq 23) is below SUCCESS_RMS fo
 method. RRR runs until RRR_err < 1e-10 or a cap of --cap-factor times the paper's median work
 (solution times are heavy-tailed: at m = 6, 2 of 20 starts needed more than 25 times the
 paper's median work).
+--jobs N runs N starts at a time, --scheduler / --local-cluster on a Dask cluster
+(compare/CLUSTER.md); every finished start is kept in compare/results/table1.runs.jsonl, and the
+same command started again does only the others.
 Writes compare/results/table1.csv and prints a markdown table with the paper's figures.
 """
 import argparse
@@ -18,6 +21,7 @@ from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
 from _common import fmt, markdown_table, median, timed, write_csv
+from _sweep import Run, Sweep, add_arguments
 from lwl import RRRNMF
 from lwl.datasets import ledm
 
@@ -53,17 +57,32 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="*", default=None)
     ap.add_argument("--cap-factor", type=float, default=100.0,
                     help="RRR gives up after this many times the paper's median GWMs")
+    add_arguments(ap)
     args = ap.parse_args()
     sizes = args.sizes or ([6, 8] if args.quick else [6, 8, 12, 16])
     runs = args.runs or (5 if args.quick else 20)
 
+    tasks = {}
+    for m in sizes:
+        r, beta, omega, *_, p_gwm = PAPER[m][:6]
+        Y, cap = ledm(m), args.cap_factor * p_gwm
+        tasks["rrr", m] = [Run(run_rrr, (Y, r, beta, omega, cap), seed, f"RRR m = {m}", cap)
+                           for seed in range(runs)]
+        for solver in ("cd", "mu"):
+            tasks[solver, m] = [Run(run_sklearn, (Y, r, solver), seed, f"{solver.upper()} m = {m}")
+                                for seed in range(runs)]
+
+    def report(run, result):
+        print(f"  {run.label} seed {run.seed}: {'solved' if result[0] else 'not solved'}, "
+              f"{result[1]:.2f} s", flush=True)
+
+    with Sweep.from_args("table1", args) as sweep:
+        done = sweep.run_groups(tasks, report)
+
     rows, csv_rows = [], []
     for m in sizes:
         r, beta, omega, p_rate, p_sec, p_gwm, p_cd, p_heur = PAPER[m]
-        Y = ledm(m)
-        rrr = [run_rrr(Y, r, beta, omega, args.cap_factor * p_gwm, seed) for seed in range(runs)]
-        cd = [run_sklearn(Y, r, "cd", seed) for seed in range(runs)]
-        mu = [run_sklearn(Y, r, "mu", seed) for seed in range(runs)]
+        rrr, cd, mu = done["rrr", m], done["cd", m], done["mu", m]
         rate = lambda res: 100.0 * sum(ok for ok, *_ in res) / len(res)
         sec_ok = median([s for ok, s, _ in rrr if ok])
         gwm_ok = median([g for ok, _, g in rrr if ok])
@@ -79,7 +98,6 @@ def main():
                      f"{fmt(sec_ok, '{:.2f}')} ({p_sec})", f"{fmt(gwm_ok, '{:.3f}')} ({p_gwm})",
                      f"{row['cd_rate']:.0f}% ({p_cd})", f"{fmt(row['cd_median_s'], '{:.3f}')}",
                      f"{row['mu_rate']:.0f}%", f"{fmt(row['mu_median_s'], '{:.3f}')}", p_heur])
-        print(f"m = {m} done", flush=True)
 
     print()
     print(f"LEDM exact NMF, {runs} random starts each; success: rms error < {SUCCESS_RMS:g} "
