@@ -45,7 +45,7 @@ def autoencoder(epochs, seed, verbose=1):
 
 def image_grid(ax, images, ncols=10, title=""):
     rows = -(-len(images) // ncols)
-    canvas = np.ones((rows * 29, ncols * 29))
+    canvas = np.zeros((rows * 29, ncols * 29))  # white between the images
     for k, img in enumerate(images):
         r, c = divmod(k, ncols)
         canvas[r * 29:r * 29 + 28, c * 29:c * 29 + 28] = img.reshape(28, 28)
