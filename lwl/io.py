@@ -11,9 +11,18 @@ data nodes' coming from the last decoder layer. Parameter files: for every node 
 order, its bias then its incoming weights in the order of the net file's sources; an autoencoder's
 starts with ``Omega margin zig``.
 
-Every reader accepts a plain text file or a ``.zip`` holding one text file, and raises ValueError
-naming the file and the 1-based line of the first problem. Writers write ``.zip`` when the path ends
-in ``.zip``, and write floats in their shortest exact form, so a round trip reproduces the arrays.
+Every reader accepts a plain text file or a ``.zip`` holding one text file and reads what the
+published programs' readers (C's ``fscanf`` and ``strtod``) read, and nothing more: numbers are
+separated by C's whitespace (space, tab, newline, ``\v``, ``\f``, ``\r``; so CRLF files are fine),
+values are finite decimal numbers (``-1``, ``.5``, ``2.``, ``1e-3``; not ``1_000``, hexadecimal,
+``inf`` or ``nan``), counts, ids and labels are decimal integers within a C ``int``. Anything else
+raises :class:`FormatError` (a ValueError) naming the file, the 1-based line of the first problem and
+what was expected there. A file whose last line does not end with a newline is refused: a file cut
+short inside its last number would otherwise be read with that number shortened (the published
+programs end every line with one; add it to a hand-written file that lacks it).
+
+Writers write ``.zip`` when the path ends in ``.zip``, and write floats in their shortest exact form
+(which ``strtod`` reads back to the same double), so a round trip reproduces the arrays bit for bit.
 """
 from __future__ import annotations
 
