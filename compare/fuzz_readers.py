@@ -259,6 +259,13 @@ def seeds(tmp):
     import gzip
     out["mnist_idx"] = [((images, labels), "images"), ((images, labels), "labels"),
                         ((gzip.compress(images), labels), "images")]
+    from lwl import RRRAutoencoder, RRRClassifier
+    Xc, yc = rng.random((30, 3)), np.arange(30) % 3
+    RRRClassifier((3,), batch_size=10, rrr_iter=3, epochs=1, random_state=0).fit(
+        Xc, yc).save(tmp / "c.npz")
+    RRRAutoencoder((2,), n_codes=2, data_batch=10, code_batch=3, rrr_iter=3, epochs=1,
+                   random_state=0).fit(Xc).save(tmp / "a.npz")
+    out["model_file"] = [(tmp.joinpath(f).read_bytes(), tmp / f) for f in ("c.npz", "a.npz")]
     return out
 
 
@@ -343,7 +350,11 @@ def run_one(kind, raw, extra, path):
     else:
         target = path / ("f.zip" if raw[:4] == b"PK\x03\x04" else "f.txt")
         target.write_bytes(raw)
-        if kind in ("data", "data_unlabelled"):
+        if kind == "model_file":  # the saved model, or a refusal: nothing in between
+            import lwl
+            reader = lambda: saved_content(lwl.load(target), path)
+            reference = lambda: saved_content(lwl.load(extra), path)
+        elif kind in ("data", "data_unlabelled"):
             reader = lambda: read_data_file(target, labelled=extra)
             reference = lambda: ref_data(raw, extra)
         elif kind == "net":
@@ -371,15 +382,26 @@ def run_one(kind, raw, extra, path):
     return got, expected, target
 
 
+def saved_content(est, path):
+    """Everything a model file holds, as the model saves it again (to compare two models)."""
+    est.save(path / "again.npz")
+    with np.load(path / "again.npz") as npz:
+        return {k: npz[k] for k in npz.files}
+
+
 def judge(kind, got, expected, target, raw):
     """'accepted', 'refused' (both fine) or the name of the defect."""
     if isinstance(got, FormatError):
+        if kind == "model_file":
+            # a zip with checksums: a mutation either leaves the content as it was (the model
+            # loads unchanged) or is refused; the reference is the unmutated file's content
+            expected = Reject("any change")
         if not isinstance(expected, Reject):
             return "refused a well-formed file"
         named = target.parent if kind == "mnist_idx" else target  # either IDX file
         if str(named) not in str(got):
             return "error does not name the file"
-        is_text = kind != "mnist_idx" and raw[:4] != b"PK\x03\x04"
+        is_text = kind not in ("mnist_idx", "model_file") and raw[:4] != b"PK\x03\x04"
         if is_text and got.line is None:
             return "error does not name the line"
         return "refused"

@@ -10,7 +10,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
-from ._network import NetworkEstimator, NetworkTrainer, batches, rms
+from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, rms
 from ._training import new_history, run_epochs, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import Graph
@@ -73,9 +73,18 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         OpenMP threads over blocks of items (results do not depend on it).
     random_state : int, Generator or None
     verbose : int, default=0
+    net : str, path or lwl.io.NetFile, default=None
+        An autoencoder net file of the published programs (a path, read at ``fit``, or a
+        NetFile; header ``n_data n_encode n_code n_decode``, nodes numbered data, encoder,
+        code, decoder, the data nodes fed by the decoder). It replaces
+        ``encoder_layer_sizes``, ``n_codes`` and ``decoder_layer_sizes``. The net must go
+        round: encoder and code nodes read lower ids, decoder nodes read code or lower decoder
+        nodes, data nodes read code or decoder nodes (anything else is a ValueError).
 
     Attributes
     ----------
+    n_codes_ : int
+        Code nodes |C| of the fitted net.
     code_distribution_ : ndarray (n_samples, n_codes)
         The training data's codes under the final encoder; column i is the empirical
         distribution Z_i of code node i (eq 37, Fig 20), which ``sample_codes`` draws from.
@@ -115,13 +124,15 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         "n_jobs": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
+        "net": NET_CONSTRAINT,
     }
+    _net_kind = "autoencoder"
 
     def __init__(self, encoder_layer_sizes=(), n_codes=10, decoder_layer_sizes=None,
                  activation="zigmoid", margin=0.4, omega=10.0, beta=1.0, data_batch=200,
                  code_batch=20, rrr_iter=50, tol=1e-9, epochs=10, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, warm_start=False, n_jobs=None,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, net=None):
         self.encoder_layer_sizes = encoder_layer_sizes
         self.n_codes = n_codes
         self.decoder_layer_sizes = decoder_layer_sizes
@@ -141,6 +152,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.net = net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -150,7 +162,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
 
     @property
     def _n_features_out(self):
-        return self.n_codes
+        return self.n_codes_
 
     # ------------------------------------------------------------------ the net
     def _hidden(self, sizes, name):
@@ -171,15 +183,25 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     def _graph_for(self, sizes):
         return Graph.autoencoder(sizes, self._code_layer(), self.activation)
 
+    def _check_net(self, net):
+        if net.sizes[0] != self.n_features_in_:
+            raise ValueError(f"the net has {net.sizes[0]} data nodes; the data have "
+                             f"{self.n_features_in_} features")
+
+    def _n_code_nodes(self):
+        """|C| of the net being fitted (the net file's, else n_codes)."""
+        net = self._net_file()
+        return self.n_codes if net is None else net.sizes[2]
+
     def _exhaustive(self):
         """All binary codes in every batch (section 6.3.1)?"""
-        return self.activation == "step" and self.code_batch == 2 ** self.n_codes
+        return self.activation == "step" and self.code_batch == 2 ** self._n_code_nodes()
 
     def _warn_margin(self):
         """Appendix C: a perfect step encoder/decoder of one-hot data (no hidden layers) needs
         Delta <= 2 / sqrt(|D|) at the code nodes and <= 1 / sqrt(|C|) at the data nodes
         (eq 43, 60, 66), whatever Omega."""
-        if self.activation != "step" or len(self._layer_sizes()) != 2:
+        if self.activation != "step" or self.net is not None or len(self._layer_sizes()) != 2:
             return
         bound = min(2 / np.sqrt(self.n_features_in_), 1 / np.sqrt(self.n_codes))
         if self.margin > bound:
@@ -221,7 +243,8 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         engine = self._new_engine(Kd + self.code_batch, rng,
                                   None if reset else (self._weights, self._biases))
         trainer = _AutoencoderTrainer(self, engine, X, Kd, rng)
-        history = new_history(trainer, validation) if reset else self.history_
+        history = self.history_ if not reset and self.history_ else new_history(trainer,
+                                                                                  validation)
         status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
                             history, validation=validation,
                             n_iter_no_change=self.n_iter_no_change, X=X)
@@ -233,10 +256,11 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
         self.rrr_err_ = errs if reset else np.concatenate([self.rrr_err_, errs])
         self._keep_parameters(engine)
+        self.n_codes_ = len(self._graph.code_nodes)
         self.code_distribution_ = self._encode(X)
         self.data_err_ = rms(self._reconstruct(X) - X)
         # a draw of its own, so that the training stream does not depend on this figure
-        Z = (_binary_codes(self.n_codes) if self._exhaustive()
+        Z = (_binary_codes(self.n_codes_) if self._exhaustive()
              else self.sample_codes(len(X), random_state=0))
         self.code_err_ = rms(self._encode(self._decode(Z)) - Z)
 
@@ -265,9 +289,9 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         n_codes) in the activation's range."""
         check_is_fitted(self, "_weights")
         Z = check_array(X, dtype=np.float64, input_name="codes")
-        if Z.shape[1] != self.n_codes:
-            raise ValueError(f"codes have {Z.shape[1]} columns; the model has n_codes="
-                             f"{self.n_codes}")
+        if Z.shape[1] != self.n_codes_:
+            raise ValueError(f"codes have {Z.shape[1]} columns; the model has "
+                             f"{self.n_codes_} code nodes")
         check_activation_range(Z, self.activation, "codes")
         return self._decode(Z)
 
@@ -277,6 +301,42 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
         check_activation_range(X, self.activation, "X")
         return -rms(self._reconstruct(X) - X)
+
+    # ------------------------------------------------------------------ files
+    def _param_header(self):
+        return self.omega, self.margin / 2, self.activation == "zigmoid"
+
+    def _params_from_file(self, net, params):
+        self.omega = params.omega
+        self.margin = 2 * params.margin
+        self.activation = "zigmoid" if params.zig else "step"
+        return super()._params_from_file(net, params)
+
+    @classmethod
+    def load_params(cls, path, net, X=None, **params):
+        """A fitted autoencoder from a parameter file of the published RRRauto (its
+        ``id.dat``: ``Omega margin zig`` then every node's bias and weights) and the net file
+        it belongs to (a path or a NetFile). Omega, Delta (twice the file's margin) and the
+        activation (zigmoid when zig is 1, else the step) come from the file. ``X``: data
+        whose codes become ``code_distribution_``, which ``sample_codes`` draws from (a
+        parameter file does not carry it). Other ``params`` are hyperparameters for later
+        fits."""
+        est = super().load_params(path, net, **params)
+        est.n_codes_ = len(est._graph.code_nodes)
+        if X is not None:
+            est.code_distribution_ = est.transform(X)
+        return est
+
+    def _check_loaded(self):
+        super()._check_loaded()
+        if hasattr(self, "_weights"):
+            g = self._graph
+            if g.code_nodes is None or self.n_codes_ != len(g.code_nodes):
+                raise ValueError("the graph's code nodes do not match n_codes_")
+            Z = getattr(self, "code_distribution_", None)
+            if Z is not None and (Z.ndim != 2 or Z.shape[1] != self.n_codes_):
+                raise ValueError(f"code_distribution_ has shape {Z.shape}; {self.n_codes_} "
+                                 "code nodes")
 
     def sample_codes(self, n_samples, random_state=None):
         """``n_samples`` codes of the iDE code: every code node's value drawn independently
@@ -313,7 +373,7 @@ class _AutoencoderTrainer(NetworkTrainer):
         g = engine.graph
         self.est, self.X, self.Kd, self.rng = est, X, data_batch, rng
         self.D, self.C = g.data_nodes, g.code_nodes
-        self.exhaustive = _binary_codes(est.n_codes) if est._exhaustive() else None
+        self.exhaustive = (_binary_codes(len(g.code_nodes)) if est._exhaustive() else None)
 
     def codes_for(self, Xb):
         """The code batch: all binary codes, or draws from the product of the code nodes'

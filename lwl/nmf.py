@@ -8,6 +8,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
+from ._persist import PersistMixin
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
 from ._training import CallbackSupportMixin, Trainer, new_history, run_epochs, with_callbacks
 from ._validation import check_memory, check_random_state, warn_caller
@@ -15,8 +16,8 @@ from ._validation import check_memory, check_random_state, warn_caller
 _ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
 
 
-class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportMixin,
-             BaseEstimator):
+class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
+             CallbackSupportMixin, BaseEstimator):
     """Non-negative matrix factorisation ``X ≈ W H`` found by the RRR algorithm.
 
     No loss is minimised: RRR searches for a point that satisfies two sets of constraints,
@@ -215,6 +216,14 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportM
         if H is not None:
             raise ValueError("H is used only with init='custom'")
         return normalise_rows(rng.uniform(0.0, 1.0, size=(C, D)), self.omega)
+
+    def _check_loaded(self):
+        if hasattr(self, "components_"):
+            H = self.components_
+            if H.shape != (self.n_components_, self.n_features_in_) or H.dtype != np.float64:
+                raise ValueError(f"components_ has shape {H.shape}; expected "
+                                 f"({self.n_components_}, {self.n_features_in_})")
+            check_non_negative(H, "components_")
 
     # ------------------------------------------------------------------ inference
     def _encode(self, X):
