@@ -160,8 +160,8 @@ class _Reader:
             return np.random.Generator(bg)
         if tag == "__netfile__" and isinstance(body, dict):
             try:
-                return NetFile(body["kind"], tuple(body["sizes"]), self.array(body["src"], key),
-                               self.array(body["dst"], key))
+                return NetFile(body["kind"], tuple(body["sizes"]), self.decode(body["src"], key),
+                               self.decode(body["dst"], key))
             except (KeyError, TypeError, ValueError) as exc:
                 raise self.fail(f"{key} is not a valid net ({exc})") from None
         if tag == "__graph__":

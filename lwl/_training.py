@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ._progress import EpochTable
+from ._progress import EpochTable, report
 from ._validation import warn_caller
 
 try:  # scikit-learn >= 1.9: progress and monitoring through sklearn.callback
@@ -41,6 +41,8 @@ class Trainer:
 
     #: history key -> format of its column in the printed table (besides epoch, gwms, seconds)
     columns = {}
+    #: further history keys, not printed in the table
+    history_only = ()
     #: history key whose lowest value marks the parameters kept when Ctrl-C stops a fit
     #: (None: keep the parameters reached)
     keep_best = None
@@ -51,6 +53,7 @@ class Trainer:
         self.n_iter = 0
         self.converged = False
         self.rrr_err = []  # RRR_err of every iteration run, batches in order
+        self.batch_iters = []  # iterations of every batch run, in order
 
     def run_batch(self, max_iter, tol, progress=False):
         """Run the batch the state holds; returns its RRR_err series.  The counters and
@@ -62,6 +65,9 @@ class Trainer:
             self.n_iter += len(errs)
             self.gwms += self.state.gwms(len(errs))
             self.rrr_err.extend(errs)
+            if errs:
+                self.batch_iters.append(len(errs))
+        report(batch_done=True, rrr_err=errs[-1] if errs else None)
         return errs
 
     def epoch(self):
@@ -90,7 +96,8 @@ class Trainer:
 
 
 def new_history(trainer, validation):
-    keys = ["epoch", "gwms", *trainer.columns] + (["val_err"] if validation else []) + ["seconds"]
+    keys = (["epoch", "gwms", *trainer.columns, *trainer.history_only]
+            + (["val_err"] if validation else []) + ["seconds"])
     return {k: [] for k in keys}
 
 

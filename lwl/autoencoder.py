@@ -60,19 +60,25 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     omega : float > 0, default=10.0
         Norm of every node's incoming weights (eq 38f).
     beta : float in (0, 1], default=1.0
+        RRR step size.
     data_batch, code_batch : int, default=200, 20
         |K_d| and |K_c| (section 6.1); a data batch larger than the data is clipped.
     rrr_iter : int, default=50
         RRR iterations per batch.
     tol : float, default=1e-9
+        A batch stops as soon as RRR_err < tol.
     epochs : int, default=10
+        Passes over the data (shuffled before each).
     early_stopping, validation_fraction, n_iter_no_change :
         As in the other estimators: stop when data_err on held-out data has not improved.
     warm_start : bool, default=False
+        Continue from the fitted parameters on the next ``fit``.
     n_jobs : int or None, default=None
         OpenMP threads over blocks of items (results do not depend on it).
     random_state : int, Generator or None
+        Initial weights, the shuffling before every epoch and the code samples.
     verbose : int, default=0
+        Print the per-epoch table with the time left.
     net : str, path or lwl.io.NetFile, default=None
         An autoencoder net file of the published programs (a path, read at ``fit``, or a
         NetFile; header ``n_data n_encode n_code n_decode``, nodes numbered data, encoder,
@@ -96,9 +102,13 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         Per epoch: ``epoch``, ``gwms``, ``iters``, ``err_first``, ``err_last`` (RRR_err,
         eq 42), ``data_err`` and ``code_err`` (eq 40-41 over the epoch's batches, each from the
         feed-around at the start of its batch, as the published program logs them),
-        ``val_err`` (with early stopping), ``seconds``.
+        ``val_err`` (with early stopping), ``seconds``; not printed: ``data_err_items`` and
+        ``code_err_items``, the mean over the items of each item's rms error, as the
+        published RRRauto logs its dataerr and codeerr (eq 40-41 take one rms over all).
     rrr_err_ : ndarray
         RRR_err (eq 42) of every iteration, all batches in order (Fig 19).
+    batch_iters_ : ndarray of int
+        RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
     gwms_, n_iter_, status_ : as in the other estimators (|K| = data_batch + code_batch).
     n_features_in_ : int
     """
@@ -245,16 +255,18 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         trainer = _AutoencoderTrainer(self, engine, X, Kd, rng)
         history = self.history_ if not reset and self.history_ else new_history(trainer,
                                                                                   validation)
+        if not reset:  # the counters (and history_'s gwms) go on from the last fit
+            trainer.n_iter, trainer.gwms = self.n_iter_, self.gwms_
         status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
                             history, validation=validation,
                             n_iter_no_change=self.n_iter_no_change, X=X)
-        if not reset:
-            trainer.n_iter += self.n_iter_
-            trainer.gwms += self.gwms_
         errs = np.asarray(trainer.rrr_err)
         self._rng, self.status_, self.history_ = rng, status, history
         self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
         self.rrr_err_ = errs if reset else np.concatenate([self.rrr_err_, errs])
+        iters = np.asarray(trainer.batch_iters, dtype=np.int64)
+        self.batch_iters_ = (iters if reset or not hasattr(self, "batch_iters_")
+                             else np.concatenate([self.batch_iters_, iters]))
         self._keep_parameters(engine)
         self.n_codes_ = len(self._graph.code_nodes)
         self.code_distribution_ = self._encode(X)
@@ -367,6 +379,7 @@ class _AutoencoderTrainer(NetworkTrainer):
 
     columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}",
                "data_err": "{:9.4f}", "code_err": "{:9.4f}"}
+    history_only = ("data_err_items", "code_err_items")
 
     def __init__(self, est, engine, X, data_batch, rng):
         super().__init__(engine)
@@ -386,22 +399,27 @@ class _AutoencoderTrainer(NetworkTrainer):
 
     def epoch(self):
         eng, N = self.state, self.state.graph.n_nodes
-        iters, firsts, lasts, data_sq, code_sq = [], [], [], [], []
+        iters, firsts, lasts, data_sq, code_sq, data_it, code_it = [], [], [], [], [], [], []
         for idx in batches(self.rng, len(self.X), self.Kd):
             Xb, Zb = self.X[idx], self.codes_for(self.X[idx])
             clamp = np.full((len(Xb) + len(Zb), N), np.nan)
             clamp[:len(Xb), self.D] = Xb
             clamp[len(Xb):, self.C] = Zb
             fv = eng.start_batch(clamp=clamp)
-            data_sq.append(np.mean((fv[:len(Xb), self.D] - Xb) ** 2))
-            code_sq.append(np.mean((fv[len(Xb):, self.C] - Zb) ** 2))
+            d2 = np.mean((fv[:len(Xb), self.D] - Xb) ** 2, axis=1)
+            c2 = np.mean((fv[len(Xb):, self.C] - Zb) ** 2, axis=1)
+            data_sq.append(np.mean(d2))
+            code_sq.append(np.mean(c2))
+            data_it.extend(np.sqrt(d2).tolist())
+            code_it.extend(np.sqrt(c2).tolist())
             errs = self.run_batch(self.est.rrr_iter, self.est.tol)
             iters.append(len(errs))
             firsts.append(errs[0])
             lasts.append(errs[-1])
         return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
                     err_last=float(np.mean(lasts)), data_err=float(np.sqrt(np.mean(data_sq))),
-                    code_err=float(np.sqrt(np.mean(code_sq))))
+                    code_err=float(np.sqrt(np.mean(code_sq))),
+                    data_err_items=float(np.mean(data_it)), code_err_items=float(np.mean(code_it)))
 
     def error(self, X, y=None):
         return rms(feed_around(self.state, self.D, X)[2][:, self.D] - X)

@@ -26,6 +26,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(20,)
+        Nodes of every hidden layer, from the data to the class nodes (``()``: none).
     activation : {'relu', 'step', 'zigmoid', 'linear'}, default='relu'
         Activation of the hidden nodes, as a constraint set; 'step' has a gap and 'zigmoid' a
         ramp of width ``margin`` (Fig 2, 17).
@@ -44,6 +45,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     tol : float, default=1e-9
         A batch stops as soon as RRR_err < tol.
     epochs : int, default=10
+        Passes over the training data (shuffled before each).
     exempt : int or float, default=0
         Eccentric exemptions EE per batch (section 5.3.1, eq 32): the items with the largest
         class-projection distance are left unconstrained at the class nodes. A float in (0, 1)
@@ -57,7 +59,9 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         error has not improved for ``n_iter_no_change`` epochs; the parameters of the best
         validation epoch are kept.
     validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping stops.
     warm_start : bool, default=False
         Continue from the fitted parameters on the next ``fit``.
     n_jobs : int or None, default=None
@@ -250,12 +254,11 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         trainer = _ClassifierTrainer(self, engine, X, labels, rng, eval_set)
         history = self.history_ if not reset and self.history_ else new_history(trainer,
                                                                                   validation)
+        if not reset:  # the counters (and history_'s gwms) go on from the last fit
+            trainer.n_iter, trainer.gwms = self.n_iter_, self.gwms_
         status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
                             history, validation=validation,
                             n_iter_no_change=self.n_iter_no_change, X=X, y=y)
-        if not reset:
-            trainer.n_iter += self.n_iter_
-            trainer.gwms += self.gwms_
         self._rng, self.status_, self.history_ = rng, status, history
         self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
         self.exempted_ = np.sort(np.asarray(trainer.exempted, dtype=int))

@@ -59,8 +59,11 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         (rms, with ``encoder``) has not improved for ``n_iter_no_change`` epochs; the features
         of the best validation epoch are kept.
     validation_fraction : float in (0, 1), default=0.1
+        Fraction of the data held out for early stopping.
     n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping stops.
     random_state : int, Generator or None
+        Seed of the initial features.
     verbose : int, default=0
         Print the per-epoch table (1) and, within long batches, progress (2).
 
@@ -88,6 +91,9 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         Per epoch: ``epoch``, ``gwms`` (cumulative), ``iters`` (mean per batch),
         ``err_first`` and ``err_last`` (mean RRR_err at the first and last iteration of a
         batch), ``recon_err``, ``val_err`` (with early stopping), ``seconds`` (cumulative).
+    last_batch_codes_ : ndarray (n_items, n_components)
+        Codes (the consensus x_A) of the items of the last batch run, as RRR left them (the
+        published RRRnmf writes them after the features).
     n_features_in_ : int
     """
 
@@ -184,16 +190,17 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         features = self._initial_features(H, C, D, rng) if reset else self.components_
         trainer = _NMFTrainer(self, X, features, K)
         history = new_history(trainer, validation) if reset else self.history_
+        if not reset:  # the counters (and history_'s gwms) go on from the last fit
+            trainer.n_iter, trainer.gwms = self.n_iter_, self.gwms_
         status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
                             history, validation=validation,
                             n_iter_no_change=self.n_iter_no_change, X=X)
         errs = np.asarray(trainer.rrr_err)
         if not reset:
             errs = np.concatenate([self.rrr_err_, errs])
-            trainer.n_iter += self.n_iter_
-            trainer.gwms += self.gwms_
         self._rng, self.status_, self.history_, self.rrr_err_ = rng, status, history, errs
         self.components_, self.n_components_ = trainer.features, C
+        self.last_batch_codes_ = trainer.batch_codes
         self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
         # a solved single batch returns its consensus codes (the solution); otherwise those
         # of transform, so that fit_transform(X) and fit(X).transform(X) agree
@@ -264,6 +271,7 @@ class _NMFTrainer(Trainer):
         self.est, self.X, self.features = est, X, features
         self.batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
         self.codes = None  # consensus codes of the whole data (one batch only)
+        self.batch_codes = None  # consensus codes of the last batch run
 
     def epoch(self):
         est, firsts, lasts, iters = self.est, [], [], []
@@ -276,7 +284,8 @@ class _NMFTrainer(Trainer):
             finally:
                 if self.n_iter > n_before:
                     self.features = self.state.features()
-                    self.codes = self.state.codes() if single else None
+                    self.batch_codes = self.state.codes()
+                    self.codes = self.batch_codes if single else None
             firsts.append(errs[0])
             lasts.append(errs[-1])
             iters.append(len(errs))
