@@ -101,6 +101,21 @@ def new_history(trainer, validation):
     return {k: [] for k in keys}
 
 
+def fit_epochs(estimator, trainer, reset, n_epochs=None, validation=None, X=None, y=None):
+    """Run the epochs of a fit: ``n_epochs`` (default ``estimator.epochs``) into a new history
+    when ``reset``, else continuing ``estimator.history_`` and its counters (warm starts,
+    partial_fit; a model read from a parameter file has no history yet).  Returns
+    ``(status, history)``; the trainer holds the counters."""
+    history = (estimator.history_ if not reset and getattr(estimator, "history_", None)
+               else new_history(trainer, validation))
+    if not reset:  # the counters (and history_'s gwms) go on from the last fit
+        trainer.n_iter, trainer.gwms = estimator.n_iter_, estimator.gwms_
+    status = run_epochs(estimator, trainer, estimator.epochs if n_epochs is None else n_epochs,
+                        history, validation=validation,
+                        n_iter_no_change=estimator.n_iter_no_change, X=X, y=y)
+    return status, history
+
+
 def run_epochs(estimator, trainer, n_epochs, history, *, validation=None, n_iter_no_change=10,
                X=None, y=None):
     """Run up to ``n_epochs`` epochs of ``trainer``, appending to ``history`` (a dict of lists,

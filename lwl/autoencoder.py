@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, rms
-from ._training import new_history, run_epochs, with_callbacks
+from ._training import fit_epochs, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import Graph
 
@@ -253,13 +253,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         engine = self._new_engine(Kd + self.code_batch, rng,
                                   None if reset else (self._weights, self._biases))
         trainer = _AutoencoderTrainer(self, engine, X, Kd, rng)
-        history = self.history_ if not reset and self.history_ else new_history(trainer,
-                                                                                  validation)
-        if not reset:  # the counters (and history_'s gwms) go on from the last fit
-            trainer.n_iter, trainer.gwms = self.n_iter_, self.gwms_
-        status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
-                            history, validation=validation,
-                            n_iter_no_change=self.n_iter_no_change, X=X)
+        status, history = fit_epochs(self, trainer, reset, n_epochs, validation, X=X)
         errs = np.asarray(trainer.rrr_err)
         self._rng, self.status_, self.history_ = rng, status, history
         self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms

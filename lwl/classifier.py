@@ -9,7 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches
-from ._training import new_history, run_epochs, with_callbacks
+from ._training import fit_epochs, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import ACTIVATIONS, Graph
 
@@ -26,7 +26,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(20,)
-        Nodes of every hidden layer, from the data to the class nodes (``()``: none).
+        Nodes of every hidden layer, from the data to the class nodes (empty: none).
     activation : {'relu', 'step', 'zigmoid', 'linear'}, default='relu'
         Activation of the hidden nodes, as a constraint set; 'step' has a gap and 'zigmoid' a
         ramp of width ``margin`` (Fig 2, 17).
@@ -252,13 +252,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         engine = self._new_engine(K, rng, None if reset else (self._weights, self._biases),
                                   upsilon=self.upsilon, **self._class_step(K))
         trainer = _ClassifierTrainer(self, engine, X, labels, rng, eval_set)
-        history = self.history_ if not reset and self.history_ else new_history(trainer,
-                                                                                  validation)
-        if not reset:  # the counters (and history_'s gwms) go on from the last fit
-            trainer.n_iter, trainer.gwms = self.n_iter_, self.gwms_
-        status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
-                            history, validation=validation,
-                            n_iter_no_change=self.n_iter_no_change, X=X, y=y)
+        status, history = fit_epochs(self, trainer, reset, n_epochs, validation, X=X, y=y)
         self._rng, self.status_, self.history_ = rng, status, history
         self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
         self.exempted_ = np.sort(np.asarray(trainer.exempted, dtype=int))

@@ -407,7 +407,6 @@ def build_parser():
     from ._programs import add_program_parsers
     from .autoencoder import RRRAutoencoder
     from .classifier import RRRClassifier, RRRFPAClassifier
-    from .generative import RRRGenerator
     from .nmf import RRRNMF
 
     parser = argparse.ArgumentParser(
@@ -424,84 +423,78 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"lwl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
-    p = sub.add_parser("nmf", help="non-negative matrix factorisation (paper section 4)",
-                       formatter_class=_formatter, epilog=_FRIENDLY_EPILOG,
-                       description="Factorise non-negative data X ~ W H by RRR (paper section 4) "
-                                   "and save the model (lwl.load reads it).")
-    p.add_argument("--data", default="ledm:6", metavar="SPEC",
-                   help="ledm:M (the LEDM of eq 25), letters[:N] (letter montages, section "
-                        "4.4.2), or a file: a data file of the published programs, .npy or "
-                        ".csv (default ledm:6)")
-    add_estimator_options(p, RRRNMF, NMF_OPTIONS, NMF_CLI_DEFAULTS)
-    p.add_argument("--out", default="lwl-nmf.npz", metavar="FILE",
-                   help="where to save the model (a self-describing .npz; the name is used as "
-                        "given) (default lwl-nmf.npz)")
+    def friendly(name, summary, description, data, net, cls, options, cli_defaults, out, run):
+        """A subcommand with named options: --data, --net, the estimator's, --out."""
+        p = sub.add_parser(name, help=summary, formatter_class=_formatter,
+                           epilog=_FRIENDLY_EPILOG, description=description)
+        if data is not None:
+            p.add_argument("--data", default=data[0], metavar="SPEC",
+                           help=f"{data[1]} (default {data[0]})")
+        if net is not None:
+            p.add_argument("--net", default=None, metavar="FILE", help=net)
+        add_estimator_options(p, cls, options, cli_defaults)
+        p.add_argument("--out", default=out[0], metavar="FILE",
+                       help=f"{out[1]} (default {out[0]})")
+        p.set_defaults(run=run)
+        return p
+
+    model_out = "where to save the model, a self-describing .npz (lwl.load reads it; the name " \
+                "is used as given)"
+    p = friendly("nmf", "non-negative matrix factorisation (paper section 4)",
+                 "Factorise non-negative data X ~ W H by RRR (paper section 4) and save the "
+                 "model.",
+                 ("ledm:6", "ledm:M (the LEDM of eq 25), letters[:N] (letter montages, section "
+                            "4.4.2), or a file: a data file of the published programs, .npy or "
+                            ".csv"),
+                 None, RRRNMF, NMF_OPTIONS, NMF_CLI_DEFAULTS, ("lwl-nmf.npz", model_out),
+                 _cmd_nmf)
     p.add_argument("--codes", default=None, metavar="FILE",
                    help="also write the codes W as a data file of the published programs")
-    p.set_defaults(run=_cmd_nmf)
 
-    p = sub.add_parser("classify", help="layered classifier (paper section 5)",
-                       formatter_class=_formatter, epilog=_FRIENDLY_EPILOG,
-                       description="Train a classifier by RRR (paper section 5) and save the "
-                                   "model (lwl.load reads it).")
-    p.add_argument("--data", default="majority:2", metavar="SPEC",
-                   help="majority:DEPTH (section 5.5.1, with its own test half), mnist[:PATH] "
-                        "(the text format of the published programs, IDX files or folder, or "
-                        "the OpenML cache), or a data file of the published programs "
-                        "(default majority:2)")
+    p = friendly("classify", "layered classifier (paper section 5)",
+                 "Train a classifier by RRR (paper section 5) and save the model.",
+                 ("majority:2", "majority:DEPTH (section 5.5.1, with its own test half), "
+                                "mnist[:PATH] (the text format of the published programs, IDX "
+                                "files or folder, or the OpenML cache), or a data file of the "
+                                "published programs"),
+                 "a classifier net file of the published programs, any acyclic net (replaces "
+                 "--hidden)", RRRClassifier,
+                 CLASSIFY_OPTIONS, TABLE_DEFAULT, ("lwl-classifier.npz", model_out),
+                 _cmd_classify)
     p.add_argument("--test", default=None, metavar="FILE",
                    help="a test data file (its error is printed every epoch); without it, and "
                         "for a single MNIST file, there is no test set")
-    p.add_argument("--net", default=None, metavar="FILE",
-                   help="a net file of the published programs: any acyclic net; replaces "
-                        "--hidden")
-    add_estimator_options(p, RRRClassifier, CLASSIFY_OPTIONS, TABLE_DEFAULT)
-    p.add_argument("--out", default="lwl-classifier.npz", metavar="FILE",
-                   help="where to save the model (default lwl-classifier.npz)")
-    p.set_defaults(run=_cmd_classify)
 
-    p = sub.add_parser("autoencode", help="autoencoder with iDE codes (paper section 6.1)",
-                       formatter_class=_formatter, epilog=_FRIENDLY_EPILOG,
-                       description="Train a cyclic autoencoder with iDE codes by RRR (paper "
-                                   "section 6.1) and save the model.")
-    p.add_argument("--data", default="mnist", metavar="SPEC",
-                   help="mnist[:PATH], onehot:M (the M one-hot vectors, section 6.3.1) or a "
-                        "file (values in [0, 1]; {0, 1} for the step) (default mnist)")
-    p.add_argument("--net", default=None, metavar="FILE",
-                   help="an autoencoder net file of the published programs; replaces "
-                        "--encoder, --codes, --decoder")
-    add_estimator_options(p, RRRAutoencoder, AUTOENCODE_OPTIONS, TABLE_DEFAULT)
-    p.add_argument("--out", default="lwl-autoencoder.npz", metavar="FILE",
-                   help="where to save the model (default lwl-autoencoder.npz)")
+    p = friendly("autoencode", "autoencoder with iDE codes (paper section 6.1)",
+                 "Train a cyclic autoencoder with iDE codes by RRR (paper section 6.1) and save "
+                 "the model.",
+                 ("mnist", "mnist[:PATH], onehot:M (the M one-hot vectors, section 6.3.1) or a "
+                           "file (values in [0, 1]; {0, 1} for the step)"),
+                 "an autoencoder net file of the published programs (replaces --encoder, "
+                 "--codes, --decoder)", RRRAutoencoder,
+                 AUTOENCODE_OPTIONS, TABLE_DEFAULT, ("lwl-autoencoder.npz", model_out),
+                 _cmd_autoencode)
     p.add_argument("--codes-out", default=None, metavar="FILE",
                    help="also write the codes of the data as a data file")
-    p.set_defaults(run=_cmd_autoencode)
 
-    p = sub.add_parser("generate", help="generative model from iDE codes (paper section 6)",
-                       formatter_class=_formatter, epilog=_FRIENDLY_EPILOG,
-                       description="Train the genuine/fake code classifier of section 6.2 on "
-                                   "the codes of a trained autoencoder (lwl autoencode), then "
-                                   "draw codes, keep those it accepts and write their "
-                                   "decodings.")
+    p = friendly("generate", "generative model from iDE codes (paper section 6)",
+                 "Train the genuine/fake code classifier of section 6.2 on the codes of a "
+                 "trained autoencoder (lwl autoencode), then draw codes, keep those it accepts "
+                 "and write their decodings.",
+                 ("mnist", "the data the autoencoder was trained on (genuine codes)"), None,
+                 RRRFPAClassifier, GENERATE_OPTIONS, GENERATE_CLI_DEFAULTS,
+                 ("lwl-generated.txt", "the generated items, a data file"), _cmd_generate)
     p.add_argument("--autoencoder", required=True, metavar="MODEL",
                    help="a model file written by lwl autoencode")
-    p.add_argument("--data", default="mnist", metavar="SPEC",
-                   help="the data the autoencoder was trained on (genuine codes) (default "
-                        "mnist)")
     p.add_argument("--samples", type=lambda t: _cli_int(t, 1), default=100, metavar="N",
                    help="items to generate (default 100)")
     p.add_argument("--n-fake", type=lambda t: _cli_int(t, 1), default=None, metavar="N",
                    help="fake codes to train on (default: twice the data)")
-    add_estimator_options(p, RRRFPAClassifier, GENERATE_OPTIONS, GENERATE_CLI_DEFAULTS)
     p.add_argument("--seed", type=lambda t: _cli_int(t, 0), default=None, metavar="INT",
                    help="seed of the fake codes, the classifier and the samples (default: "
                         "none)")
-    p.add_argument("--out", default="lwl-generated.txt", metavar="FILE",
-                   help="the generated items, a data file (default lwl-generated.txt)")
     p.add_argument("--model-out", default="lwl-generator.npz", metavar="FILE",
                    help="where to save the generator (default lwl-generator.npz)")
-    p.set_defaults(run=_cmd_generate)
-    assert RRRGenerator  # the estimator the command builds
 
     add_program_parsers(sub, _formatter)
     return parser

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 
 from ._persist import PersistMixin
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
-from ._training import CallbackSupportMixin, Trainer, new_history, run_epochs, with_callbacks
+from ._training import CallbackSupportMixin, Trainer, fit_epochs, with_callbacks
 from ._validation import check_memory, check_random_state, warn_caller
 
 _ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
@@ -189,12 +189,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
                      n_addressed=K * D * C)
         features = self._initial_features(H, C, D, rng) if reset else self.components_
         trainer = _NMFTrainer(self, X, features, K)
-        history = new_history(trainer, validation) if reset else self.history_
-        if not reset:  # the counters (and history_'s gwms) go on from the last fit
-            trainer.n_iter, trainer.gwms = self.n_iter_, self.gwms_
-        status = run_epochs(self, trainer, self.epochs if n_epochs is None else n_epochs,
-                            history, validation=validation,
-                            n_iter_no_change=self.n_iter_no_change, X=X)
+        status, history = fit_epochs(self, trainer, reset, n_epochs, validation, X=X)
         errs = np.asarray(trainer.rrr_err)
         if not reset:
             errs = np.concatenate([self.rrr_err_, errs])

@@ -28,21 +28,6 @@ def files(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _interrupt_at_call(monkeypatch, n, cls="lwl._engine.Engine"):
-    """The n-th call into C raises KeyboardInterrupt, as Ctrl-C would."""
-    import importlib
-    module, name = cls.rsplit(".", 1)
-    klass = getattr(importlib.import_module(module), name)
-    real, calls = klass._iterate, {"n": 0}
-
-    def interrupting(self, *args):
-        calls["n"] += 1
-        if calls["n"] == n:
-            raise KeyboardInterrupt
-        return real(self, *args)
-    monkeypatch.setattr(klass, "_iterate", interrupting)
-
-
 # ------------------------------------------------------------------ options from the estimators
 
 def _subparser(name):
@@ -176,8 +161,9 @@ def test_classify_on_a_net_file(files, capsys):
     assert RRRClassifier.load("m.npz")._graph.n_edges == 13 * 5 + 5 * 3 + 3 * 2
 
 
-def test_ctrl_c_in_the_first_epoch_of_classify_saves_the_model(files, monkeypatch, capsys):
-    _interrupt_at_call(monkeypatch, 2)
+def test_ctrl_c_in_the_first_epoch_of_classify_saves_the_model(files, interrupt_at_call,
+                                                                 capsys):
+    interrupt_at_call(2)
     with pytest.warns(RuntimeWarning, match="interrupted"):
         rc = main(["classify", "--data", "train.txt", "--test", "test.txt", "--epochs", "3",
                    "--rrr-iter", "10", "--out", "m.npz"])
@@ -188,8 +174,9 @@ def test_ctrl_c_in_the_first_epoch_of_classify_saves_the_model(files, monkeypatc
     assert m.predict(read_data_file("test.txt")[0]).shape == (300,)
 
 
-def test_ctrl_c_in_nmf_saves(files, monkeypatch, capsys):
-    _interrupt_at_call(monkeypatch, 1, "lwl._nmf_engine.NMFState")
+def test_ctrl_c_in_nmf_saves(files, interrupt_at_call, capsys):
+    from lwl._nmf_engine import NMFState
+    interrupt_at_call(1, NMFState)
     with pytest.warns(RuntimeWarning):
         assert main(["nmf", "-r", "5", "--out", "n.npz", "--max-iter", "10"]) == 130
     assert RRRNMF.load("n.npz").status_ == "interrupted"
@@ -329,9 +316,9 @@ def test_rrrauto_and_encode_decode(files, capsys):
     assert np.array_equal(read_data_file("back.txt", labelled=False), model.inverse_transform(Z))
 
 
-def test_ctrl_c_in_a_published_program_writes_its_files(files, monkeypatch, capsys):
+def test_ctrl_c_in_a_published_program_writes_its_files(files, interrupt_at_call, capsys):
     main(["completenet", "13", "8", "2", "-o", "c.net"])
-    _interrupt_at_call(monkeypatch, 6 + 3)  # 6 batches per epoch: in epoch 2
+    interrupt_at_call(6 + 3)  # 6 batches per epoch: in epoch 2
     with pytest.warns(RuntimeWarning):
         rc = main(["RRRclass", "train.txt", "test.txt", "c.net", "100", "5", "10", "0", "1",
                    "2", "1", "0.1", "i", "--seed", "0"])
