@@ -71,7 +71,7 @@ def autoencoder_cases():
                 omega=100.0, beta=0.5, data_batch=32, code_batch=32, rrr_iter=2000), None)
     rng = np.random.default_rng(0)
     yield ("autoencoder MNIST-shaped 784-200-10-200-784, |K|=200+20, 50 it/batch",
-           rng.uniform(0, 1, (400, 784)),
+           rng.uniform(0, 1, (800, 784)),
            dict(encoder_layer_sizes=(200,), n_codes=10, margin=0.4, omega=10.0, beta=1.0,
                 data_batch=200, code_batch=20, rrr_iter=50), 4.0)
 

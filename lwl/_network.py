@@ -2,6 +2,7 @@
 building it after the memory check, nets from net files, warm starts, the fitted parameters,
 the published programs' parameter files, saving and pickling."""
 import os
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -110,6 +111,7 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
         est.n_features_in_ = len(graph.data_nodes)
         est._rng = check_random_state(est.random_state)
         est.history_, est.n_iter_, est.gwms_ = {}, 0, 0.0
+        est.rrr_err_, est.batch_iters_ = np.empty(0), np.empty(0, dtype=np.int64)
         est._after_load_params(**extra)
         return est
 
@@ -171,6 +173,14 @@ class NetworkTrainer(Trainer):
 def _same_edges(a, b):
     return (a.n_nodes == b.n_nodes and np.array_equal(a.src, b.src)
             and np.array_equal(a.dst, b.dst))
+
+
+def layer_sizes(sizes, name):
+    """A list of positive ints from an int or a sequence (hidden layer sizes)."""
+    sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+        raise ValueError(f"{name} must be positive integers; got {sizes!r}")
+    return [int(s) for s in sizes]
 
 
 def batches(rng, n, size):

@@ -7,6 +7,7 @@ An estimator's ``fit`` builds a :class:`Trainer` (what one epoch of its model do
 import time
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 from ._progress import EpochTable, report
 from ._validation import warn_caller
@@ -101,19 +102,43 @@ def new_history(trainer, validation):
     return {k: [] for k in keys}
 
 
-def fit_epochs(estimator, trainer, reset, n_epochs=None, validation=None, X=None, y=None):
-    """Run the epochs of a fit: ``n_epochs`` (default ``estimator.epochs``) into a new history
-    when ``reset``, else continuing ``estimator.history_`` and its counters (warm starts,
-    partial_fit; a model read from a parameter file has no history yet).  Returns
-    ``(status, history)``; the trainer holds the counters."""
+def split_validation(estimator, X, labels, rng):
+    """(X, labels, validation): with ``early_stopping``, ``validation_fraction`` of the data
+    held out (stratified by the labels when there are labels) as ``(X_val, labels_val)``."""
+    if not estimator.early_stopping:
+        return X, labels, None
+    seed = int(rng.integers(2**31))
+    if labels is None:
+        X, X_val = train_test_split(X, test_size=estimator.validation_fraction, random_state=seed)
+        return X, None, (X_val, None)
+    X, X_val, labels, l_val = train_test_split(X, labels, test_size=estimator.validation_fraction,
+                                               stratify=labels, random_state=seed)
+    return X, labels, (X_val, l_val)
+
+
+def fit_epochs(estimator, trainer, *, reset, rng, validation, n_epochs=None, X=None, y=None):
+    """Run ``n_epochs`` (default ``estimator.epochs``) epochs of ``trainer`` and record what
+    every fit records: ``status_``, ``history_``, ``n_iter_``, ``gwms_`` and ``rrr_err_``
+    (counting the earlier fits' unless ``reset``), ``batch_iters_`` (the iterations of every
+    batch, which split ``rrr_err_`` by batch), and the random stream that the next
+    ``partial_fit`` or warm start continues."""
+    # a model read from a parameter file has no history yet
     history = (estimator.history_ if not reset and getattr(estimator, "history_", None)
                else new_history(trainer, validation))
-    if not reset:  # the counters (and history_'s gwms) go on from the last fit
+    if not reset:  # the history's work figures are cumulative over fits
         trainer.n_iter, trainer.gwms = estimator.n_iter_, estimator.gwms_
     status = run_epochs(estimator, trainer, estimator.epochs if n_epochs is None else n_epochs,
                         history, validation=validation,
                         n_iter_no_change=estimator.n_iter_no_change, X=X, y=y)
-    return status, history
+    errs = np.asarray(trainer.rrr_err)
+    iters = np.asarray(trainer.batch_iters, dtype=np.int64)
+    if not reset:
+        errs = np.concatenate([estimator.rrr_err_, errs])
+        iters = np.concatenate([estimator.batch_iters_, iters])
+    estimator.batch_iters_ = iters
+    estimator._rng, estimator.status_, estimator.history_ = rng, status, history
+    estimator.n_iter_, estimator.gwms_, estimator.rrr_err_ = trainer.n_iter, trainer.gwms, errs
+    return status
 
 
 def run_epochs(estimator, trainer, n_epochs, history, *, validation=None, n_iter_no_change=10,

@@ -5,13 +5,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
-from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, rms
-from ._training import fit_epochs, with_callbacks
+from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes, rms
+from ._training import fit_epochs, split_validation, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import Graph
 
@@ -175,20 +174,14 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         return self.n_codes_
 
     # ------------------------------------------------------------------ the net
-    def _hidden(self, sizes, name):
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
-            raise ValueError(f"{name} must be positive integers; got {sizes!r}")
-        return [int(s) for s in sizes]
-
     def _layer_sizes(self):
-        enc = self._hidden(self.encoder_layer_sizes, "encoder_layer_sizes")
+        enc = layer_sizes(self.encoder_layer_sizes, "encoder_layer_sizes")
         dec = (enc[::-1] if self.decoder_layer_sizes is None
-               else self._hidden(self.decoder_layer_sizes, "decoder_layer_sizes"))
+               else layer_sizes(self.decoder_layer_sizes, "decoder_layer_sizes"))
         return [self.n_features_in_, *enc, self.n_codes, *dec]
 
     def _code_layer(self):
-        return 1 + len(self._hidden(self.encoder_layer_sizes, "encoder_layer_sizes"))
+        return 1 + len(layer_sizes(self.encoder_layer_sizes, "encoder_layer_sizes"))
 
     def _graph_for(self, sizes):
         return Graph.autoencoder(sizes, self._code_layer(), self.activation)
@@ -239,11 +232,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         X = validate_data(self, X, reset=reset, dtype=np.float64, order="C")
         check_activation_range(X, self.activation, "X")
         rng = check_random_state(self.random_state) if reset else self._rng
-        validation = None
-        if self.early_stopping:
-            X, X_val = train_test_split(X, test_size=self.validation_fraction,
-                                        random_state=int(rng.integers(2**31)))
-            validation = (X_val, None)
+        X, _, validation = split_validation(self, X, None, rng)
         if reset:
             self._warn_margin()
         Kd = min(self.data_batch, len(X))
@@ -253,14 +242,8 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         engine = self._new_engine(Kd + self.code_batch, rng,
                                   None if reset else (self._weights, self._biases))
         trainer = _AutoencoderTrainer(self, engine, X, Kd, rng)
-        status, history = fit_epochs(self, trainer, reset, n_epochs, validation, X=X)
-        errs = np.asarray(trainer.rrr_err)
-        self._rng, self.status_, self.history_ = rng, status, history
-        self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
-        self.rrr_err_ = errs if reset else np.concatenate([self.rrr_err_, errs])
-        iters = np.asarray(trainer.batch_iters, dtype=np.int64)
-        self.batch_iters_ = (iters if reset or not hasattr(self, "batch_iters_")
-                             else np.concatenate([self.batch_iters_, iters]))
+        fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
+                   n_epochs=n_epochs, X=X)
         self._keep_parameters(engine)
         self.n_codes_ = len(self._graph.code_nodes)
         self.code_distribution_ = self._encode(X)

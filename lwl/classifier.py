@@ -3,13 +3,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches
-from ._training import fit_epochs, with_callbacks
+from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes
+from ._training import fit_epochs, split_validation, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import ACTIVATIONS, Graph
 
@@ -93,6 +92,10 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         Work, 1e-9 x iterations x |K| x |E| (eq 24), that of an interrupted fit included.
     n_iter_ : int
         RRR iterations over all batches, those of an interrupted fit included.
+    rrr_err_ : ndarray
+        RRR_err (eq 42) of every iteration, all batches in order.
+    batch_iters_ : ndarray of int
+        RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
     status_ : str
         Why the last fit stopped: 'converged' (the last batch reached RRR_err < tol),
         'max_iter' (every epoch ran), 'early_stopping', 'callback' or 'interrupted' (Ctrl-C:
@@ -157,15 +160,8 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         self.net = net
 
     # ------------------------------------------------------------------ set-up
-    def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers; got {sizes!r}")
-        return [int(s) for s in sizes]
-
     def _layer_sizes(self):
-        return [self.n_features_in_, *self._hidden_sizes(), len(self.classes_)]
+        return [self.n_features_in_, *layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"), len(self.classes_)]
 
     def _batch_size(self, n_samples):
         if self.batch_size > n_samples:
@@ -241,20 +237,14 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
             X_test = validate_data(self, eval_set[0], reset=False, dtype=np.float64, order="C")
             eval_set = (X_test, nodes[self._label_indices(np.asarray(eval_set[1]), "eval_set y")])
         rng = check_random_state(self.random_state) if reset else self._rng
-        validation = None
-        if self.early_stopping:
-            X, X_val, labels, l_val = train_test_split(
-                X, labels, test_size=self.validation_fraction, stratify=labels,
-                random_state=int(rng.integers(2**31)))
-            validation = (X_val, l_val)
+        X, labels, validation = split_validation(self, X, labels, rng)
 
         K = self._batch_size(len(X))
         engine = self._new_engine(K, rng, None if reset else (self._weights, self._biases),
                                   upsilon=self.upsilon, **self._class_step(K))
         trainer = _ClassifierTrainer(self, engine, X, labels, rng, eval_set)
-        status, history = fit_epochs(self, trainer, reset, n_epochs, validation, X=X, y=y)
-        self._rng, self.status_, self.history_ = rng, status, history
-        self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
+        fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
+                   n_epochs=n_epochs, X=X, y=y)
         self.exempted_ = np.sort(np.asarray(trainer.exempted, dtype=int))
         rel = np.asarray(trainer.relabeled, dtype=int).reshape(-1, 2)
         class_of_node = np.argsort(nodes)

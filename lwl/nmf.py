@@ -3,14 +3,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from ._persist import PersistMixin
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
-from ._training import CallbackSupportMixin, Trainer, fit_epochs, with_callbacks
+from ._training import (CallbackSupportMixin, Trainer, fit_epochs, split_validation,
+                        with_callbacks)
 from ._validation import check_memory, check_random_state, warn_caller
 
 _ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
@@ -81,6 +81,8 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         RRR_err of every iteration, all batches in order (Fig 4, 6). RRR_err is the rms over
         all item-edge pairs of the A-B difference, as the published program prints it; eq 22
         of the paper is this times sqrt(n_components * n_features).
+    batch_iters_ : ndarray of int
+        RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
     gwms_ : float
         Work in giga-weight-multiplies, 1e-9 * iterations * |K| * |E| (eq 24).
     status_ : str
@@ -173,12 +175,9 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         check_non_negative(X, f"{type(self).__name__} (input X)")
         n, D = X.shape
         rng = check_random_state(self.random_state) if reset else self._rng
-        X_all, validation = X, None
-        if self.early_stopping:
-            X, X_val = train_test_split(X, test_size=self.validation_fraction,
-                                        random_state=int(rng.integers(2**31)))
-            validation = (X_val, None)
-            n = len(X)
+        X_all = X
+        X, _, validation = split_validation(self, X, None, rng)
+        n = len(X)
         C = D if self.n_components is None else self.n_components
         K = n if self.batch_size is None else self.batch_size
         if K > n:
@@ -189,14 +188,10 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
                      n_addressed=K * D * C)
         features = self._initial_features(H, C, D, rng) if reset else self.components_
         trainer = _NMFTrainer(self, X, features, K)
-        status, history = fit_epochs(self, trainer, reset, n_epochs, validation, X=X)
-        errs = np.asarray(trainer.rrr_err)
-        if not reset:
-            errs = np.concatenate([self.rrr_err_, errs])
-        self._rng, self.status_, self.history_, self.rrr_err_ = rng, status, history, errs
+        status = fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
+                            n_epochs=n_epochs, X=X)
         self.components_, self.n_components_ = trainer.features, C
         self.last_batch_codes_ = trainer.batch_codes
-        self.n_iter_, self.gwms_ = trainer.n_iter, trainer.gwms
         # a solved single batch returns its consensus codes (the solution); otherwise those
         # of transform, so that fit_transform(X) and fit(X).transform(X) agree
         codes = trainer.codes if status == "converged" and trainer.codes is not None \

@@ -184,6 +184,7 @@ def test_partial_fit_is_one_epoch_of_fit():
     for wa, wb in zip(a.coefs_, b.coefs_):
         np.testing.assert_array_equal(wa, wb)
     assert b.history_["epoch"] == [1, 2, 3] and b.n_iter_ == a.n_iter_
+    assert b.history_["gwms"] == a.history_["gwms"]       # cumulative over the calls
     with pytest.raises(ValueError, match="classes must be passed"):
         small().partial_fit(X, y)
     with pytest.raises(ValueError, match="not seen"):
