@@ -40,6 +40,7 @@ import numpy as np
 from sklearn.utils import check_array, check_scalar
 
 __all__ = [
+    "FormatError", "find_cycle",
     "read_data_file", "write_data_file",
     "NetFile", "read_net_file", "write_net_file",
     "NetParams", "read_param_file", "write_param_file",
