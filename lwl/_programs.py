@@ -226,13 +226,13 @@ class _Run:
         self.last_print = time.perf_counter()
 
     def progress(self, iteration=None, rrr_err=None, batch_done=False):
-        """Within an epoch, a line at most every 2 s."""
+        """Within an epoch, a line at most every 2 s: the batch, the iteration, RRR_err."""
         if batch_done:
             self.batches += 1
-        if self.quiet or time.perf_counter() - self.last_print < 2.0 or rrr_err is None:
+        if self.quiet or rrr_err is None or time.perf_counter() - self.last_print < 2.0:
             return
         self.last_print = time.perf_counter()
-        where = (f"batch {self.batches + (not batch_done)}" if iteration is None or batch_done
+        where = (f"{self.batches} batches done" if batch_done
                  else f"batch {self.batches + 1}, iteration {iteration}")
         print(f"  epoch {self.epoch}, {where}: RRR_err {rrr_err:.3e}", flush=True)
 
