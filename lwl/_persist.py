@@ -125,7 +125,7 @@ class _Reader:
     def array(self, ref, key):
         if not (isinstance(ref, str) and ref in self.npz.files and ref != "__lwl__"):
             raise self.fail(f"{key} refers to a missing array")
-        a = self.npz[ref]
+        a = _member(self.npz, ref, self.name)
         if a.dtype.kind not in "biufU":
             raise self.fail(f"{key} has dtype {a.dtype}")
         if a.dtype.kind == "f" and not np.isfinite(a).all():
@@ -227,6 +227,20 @@ def _graph_from_fields(f, fail, key, Graph):
     return g
 
 
+def _member(npz, key, name):
+    """One array of the archive.  numpy's reader of a damaged member may raise about anything
+    (ValueError, SyntaxError and tokenize's TokenError from the header, EOFError, zlib.error,
+    BadZipFile from the data): every one is a damaged file."""
+    try:
+        return npz[key]
+    except MemoryError:
+        raise FormatError(name, None, f"the array {key!r} declares more data than memory "
+                                      "holds: the file is damaged") from None
+    except Exception as exc:  # noqa: BLE001 - numpy's parser, on bytes we do not trust
+        raise FormatError(name, None, f"the array {key!r} is damaged ({type(exc).__name__}: "
+                                      f"{exc})") from None
+
+
 def load(path, cls=None):
     """The estimator saved at ``path`` by ``save`` (of class ``cls`` when given)."""
     name = str(path)
@@ -236,7 +250,7 @@ def load(path, cls=None):
         with np.load(path, allow_pickle=False) as npz:
             if "__lwl__" not in npz.files:
                 raise FormatError(name, None, "not an lwl model file (no __lwl__ member)")
-            doc = json.loads(str(npz["__lwl__"][()]))
+            doc = json.loads(str(_member(npz, "__lwl__", name)[()]))
             if not isinstance(doc, dict) or doc.get("format") != FORMAT:
                 raise FormatError(name, None, "not an lwl model file")
             if doc.get("format_version") != FORMAT_VERSION:

@@ -251,3 +251,12 @@ def test_model_file_errors_name_the_file(tmp_path):
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
     with pytest.raises(FormatError, match="no __lwl__ member"):
         lwl.load(tmp_path / "other.npz")
+    # a member whose .npy header does not parse (its checksum right): numpy's reader raises
+    # SyntaxError or tokenize's TokenError, which must come out as a FormatError
+    import zipfile
+    header = b"{'descr': '<i8', 'fortran_order': False, 'shape': (3, }".ljust(117) + b"\n"
+    with zipfile.ZipFile(tmp_path / "hdr.npz", "w") as zf:
+        zf.writestr("__lwl__.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
+                    + header + bytes(24))
+    with pytest.raises(FormatError, match="hdr.npz: the array '__lwl__' is damaged"):
+        lwl.load(tmp_path / "hdr.npz")
