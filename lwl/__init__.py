@@ -10,5 +10,14 @@ from .classifier import RRRClassifier, RRRFPAClassifier
 from .generative import RRRGenerator
 from .nmf import RRRNMF
 
+from ._persist import load
+
 __version__ = "0.1.0"
-__all__ = ["RRRAutoencoder", "RRRClassifier", "RRRFPAClassifier", "RRRGenerator", "RRRNMF", "datasets", "__version__"]
+__all__ = ["RRRAutoencoder", "RRRClassifier", "RRRFPAClassifier", "RRRGenerator", "RRRNMF",
+           "datasets", "load", "__version__"]
+
+
+def _estimator_classes():
+    """The estimators a model file may hold, by class name."""
+    return {c.__name__: c for c in (RRRAutoencoder, RRRClassifier, RRRFPAClassifier,
+                                    RRRGenerator, RRRNMF)}

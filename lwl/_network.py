@@ -1,37 +1,143 @@
 """What every network estimator (classifier, autoencoder) shares around the one engine:
-building it after the memory check, warm starts, the fitted parameters, pickling."""
+building it after the memory check, nets from net files, warm starts, the fitted parameters,
+the published programs' parameter files, saving and pickling."""
+import os
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ._engine import Engine, check_state_size
+from ._persist import PersistMixin
 from ._training import CallbackSupportMixin, Trainer
+from ._validation import check_random_state
+from .graph import Graph
+from .io import NetFile, NetParams, read_net_file, read_param_file, write_net_file, \
+    write_param_file
+
+#: what the ``net`` parameter of a network estimator takes
+NET_CONSTRAINT = [None, str, os.PathLike, NetFile]
 
 
-class NetworkEstimator(CallbackSupportMixin, BaseEstimator):
+class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
     """Base of the estimators trained on :class:`lwl._engine.Engine`.
 
-    Subclasses implement ``_graph_for(sizes)`` and ``_layer_sizes()``; the fitted parameters
-    are ``_weights`` (w_A per edge) and ``_biases`` (b_B per node) of ``_graph``.
+    Subclasses set ``_net_kind`` ('classifier' or 'autoencoder'), implement
+    ``_graph_for(sizes)``, ``_layer_sizes()`` and ``_check_net(net)`` (the net's sizes against
+    the data); the fitted parameters are ``_weights`` (w_A per edge) and ``_biases`` (b_B per
+    node) of ``_graph``.
     """
+
+    _net_kind = "classifier"
+
+    def _net_file(self):
+        """The NetFile of the ``net`` parameter (read when it is a path), or None."""
+        if self.net is None:
+            return None
+        net = self.net if isinstance(self.net, NetFile) else read_net_file(self.net)
+        if net.kind != self._net_kind:
+            name = type(self).__name__
+            why = ("an acyclic (feed-forward) classifier net, header `n_data n_hidden n_class`"
+                   if self._net_kind == "classifier" else
+                   "a cyclic autoencoder net, header `n_data n_encode n_code n_decode`")
+            raise ValueError(f"{name} needs {why}; net={self.net!r} is a{'n' if net.kind[0] == 'a' else ''} "
+                             f"{net.kind} net")
+        return net
 
     def _new_engine(self, n_items, rng, parameters=None, **options):
         """The engine for batches of ``n_items`` items, from ``parameters`` (weights, biases)
-        or random initial weights.  The memory check comes from the layer sizes, before the
-        graph or any state of its size is built."""
-        sizes = self._layer_sizes()
-        closed = getattr(self, "_closed_net", False)
-        pairs = list(zip(sizes[:-1], sizes[1:])) + ([(sizes[-1], sizes[0])] if closed else [])
-        check_state_size(n_items, sum(sizes), sum(a * b for a, b in pairs),
-                         max(a for a, _ in pairs))
-        graph = self._graph_for(sizes)
-        if parameters is not None and len(parameters[0]) != graph.n_edges:
-            raise ValueError("warm start: the network's shape changed since the last fit "
-                             f"({len(parameters[0])} weights, now {graph.n_edges})")
+        or random initial weights.  The memory check comes from the layer sizes (or the net
+        file's counts), before the graph or any state of its size is built."""
+        net = self._net_file()
+        if net is None:
+            sizes = self._layer_sizes()
+            closed = getattr(self, "_closed_net", False)
+            pairs = list(zip(sizes[:-1], sizes[1:])) + ([(sizes[-1], sizes[0])] if closed else [])
+            check_state_size(n_items, sum(sizes), sum(a * b for a, b in pairs),
+                             max(a for a, _ in pairs))
+            graph = self._graph_for(sizes)
+        else:
+            self._check_net(net)
+            check_state_size(n_items, net.n_nodes, net.n_edges, int(net.indegree.max()))
+            graph = Graph.from_net(net, self.activation)
+        if parameters is not None and not _same_edges(graph, self._graph):
+            raise ValueError("warm start: the network changed since the last fit (its layer "
+                             "sizes or net); fit without warm_start to start afresh")
         return Engine(graph, n_items, omega=self.omega, beta=self.beta, delta=self.margin,
                       n_jobs=1 if self.n_jobs is None else self.n_jobs, rng=rng,
                       parameters=parameters, **options)
+
+    # ------------------------------------------------------------ the published programs' files
+    def _param_header(self):
+        """(omega, margin, zig) for the parameter file's first line (autoencoders only)."""
+        return None, None, None
+
+    def save_params(self, path, net_path=None):
+        """Write the fitted parameters as the published programs' parameter file: for every
+        node with inputs, in node order, its bias on one line and its incoming weights (in
+        the net file's order) on the next, then a blank line; an autoencoder's starts with
+        ``Omega margin zig`` (margin as the published RRRauto takes it: Delta / 2).  Numbers
+        are written in their shortest exact form, so ``load_params`` gives them back bit for
+        bit (and C's ``fscanf("%lf")`` reads them).  ``net_path``: also write the net file
+        the parameters belong to."""
+        check_is_fitted(self, "_weights")
+        net = self._graph.to_net()
+        omega, margin, zig = self._param_header()
+        write_param_file(path, net, NetParams(self._biases, self._weights[self._graph.net_order()],
+                                              omega, margin, zig))
+        if net_path is not None:
+            write_net_file(net_path, net)
+
+    def save_net(self, path):
+        """Write the fitted network as the published programs' net file."""
+        check_is_fitted(self, "_weights")
+        write_net_file(path, self._graph.to_net())
+
+    @classmethod
+    def load_params(cls, path, net, **params):
+        """A fitted estimator from a parameter file of the published programs (``path``) and
+        the net file it belongs to (``net``: a path or a NetFile); ``params`` are further
+        hyperparameters (see the subclass for those that matter to predictions)."""
+        est = cls(net=net, **params)
+        netfile = est._net_file()
+        extra = est._params_from_file(netfile, read_param_file(path, netfile))
+        est._validate_params()
+        graph = Graph.from_net(netfile, est.activation)
+        weights = np.empty(graph.n_edges)
+        weights[graph.net_order()] = extra.pop("weights")
+        est._graph, est._predictor = graph, None
+        est._weights, est._biases = weights, extra.pop("biases")
+        est.n_features_in_ = len(graph.data_nodes)
+        est._rng = check_random_state(est.random_state)
+        est.history_, est.n_iter_, est.gwms_ = {}, 0, 0.0
+        est.rrr_err_, est.batch_iters_ = np.empty(0), np.empty(0, dtype=np.int64)
+        est._after_load_params(**extra)
+        return est
+
+    def _params_from_file(self, net, params):
+        """Set hyperparameters the parameter file carries; return what _after_load_params
+        and load_params take (weights in the file's order, biases)."""
+        return {"weights": params.weights, "biases": params.bias}
+
+    def _after_load_params(self):
+        """Derived fitted attributes of a model read from a parameter file."""
+
+    def _check_loaded(self):
+        if not hasattr(self, "_weights"):
+            return
+        g = self._graph
+        if not isinstance(g, Graph):
+            raise ValueError("the fitted graph is missing")
+        if self._weights.shape != (g.n_edges,) or self._biases.shape != (g.n_nodes,):
+            raise ValueError(f"weights {self._weights.shape} and biases {self._biases.shape} do "
+                             f"not fit a graph of {g.n_edges} edges and {g.n_nodes} nodes")
+        if self._weights.dtype != np.float64 or self._biases.dtype != np.float64:
+            raise ValueError("weights and biases must be float64")
+        if self.n_features_in_ != len(g.data_nodes):
+            raise ValueError(f"n_features_in_={self.n_features_in_} but the graph has "
+                             f"{len(g.data_nodes)} data nodes")
+        self._predictor = None
 
     def _keep_parameters(self, engine):
         self._graph, self._predictor = engine.graph, engine
@@ -62,6 +168,11 @@ class NetworkTrainer(Trainer):
     def fitted_attributes(self):
         return {"_weights": self.state.weights.copy(), "_biases": self.state.biases.copy(),
                 "_graph": self.state.graph, "_predictor": None}
+
+
+def _same_edges(a, b):
+    return (a.n_nodes == b.n_nodes and np.array_equal(a.src, b.src)
+            and np.array_equal(a.dst, b.dst))
 
 
 def layer_sizes(sizes, name):

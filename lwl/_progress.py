@@ -1,6 +1,28 @@
-"""The per-epoch table every estimator prints when ``verbose`` is set, with time left."""
+"""The per-epoch table every estimator prints when ``verbose`` is set, with time left; and a
+hook through which a caller (the ``lwl`` command) hears of progress within an epoch."""
 import sys
 import time
+from contextlib import contextmanager
+
+_reporter = None
+
+
+@contextmanager
+def reporting(reporter):
+    """Within the block, ``reporter(**figures)`` is called as training goes: with
+    ``iteration`` and ``rrr_err`` between calls into C (about every 0.1 s of work), and with
+    ``batch_done=True`` after every batch."""
+    global _reporter
+    previous, _reporter = _reporter, reporter
+    try:
+        yield
+    finally:
+        _reporter = previous
+
+
+def report(**figures):
+    if _reporter is not None:
+        _reporter(**figures)
 
 
 class EpochTable:

@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 
+from ._progress import report
+
 # Iterations per call into C are chosen so that a call does about this many weight-multiplies
 # (~0.1 s): Ctrl-C is then honoured promptly between calls.
 WMS_PER_CALL = 3e7
@@ -50,6 +52,7 @@ class RRRState:
                 done = self._iterate(min(chunk, max_iter - done_total), tol, out)
                 errs.extend(out[:done].tolist())
                 done_total += done
+                report(iteration=done_total, rrr_err=float(out[done - 1]))
                 if out[done - 1] < tol:
                     return True
                 if progress and time.perf_counter() - last_print > 2.0:

@@ -9,7 +9,7 @@ import time
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ._progress import EpochTable
+from ._progress import EpochTable, report
 from ._validation import warn_caller
 
 try:  # scikit-learn >= 1.9: progress and monitoring through sklearn.callback
@@ -42,6 +42,8 @@ class Trainer:
 
     #: history key -> format of its column in the printed table (besides epoch, gwms, seconds)
     columns = {}
+    #: further history keys, not printed in the table
+    history_only = ()
     #: history key whose lowest value marks the parameters kept when Ctrl-C stops a fit
     #: (None: keep the parameters reached)
     keep_best = None
@@ -52,6 +54,7 @@ class Trainer:
         self.n_iter = 0
         self.converged = False
         self.rrr_err = []  # RRR_err of every iteration run, batches in order
+        self.batch_iters = []  # iterations of every batch run, in order
 
     def run_batch(self, max_iter, tol, progress=False):
         """Run the batch the state holds; returns its RRR_err series.  The counters and
@@ -63,6 +66,9 @@ class Trainer:
             self.n_iter += len(errs)
             self.gwms += self.state.gwms(len(errs))
             self.rrr_err.extend(errs)
+            if errs:
+                self.batch_iters.append(len(errs))
+        report(batch_done=True, rrr_err=errs[-1] if errs else None)
         return errs
 
     def epoch(self):
@@ -91,7 +97,8 @@ class Trainer:
 
 
 def new_history(trainer, validation):
-    keys = ["epoch", "gwms", *trainer.columns] + (["val_err"] if validation else []) + ["seconds"]
+    keys = (["epoch", "gwms", *trainer.columns, *trainer.history_only]
+            + (["val_err"] if validation else []) + ["seconds"])
     return {k: [] for k in keys}
 
 
@@ -112,17 +119,23 @@ def split_validation(estimator, X, labels, rng):
 def fit_epochs(estimator, trainer, *, reset, rng, validation, n_epochs=None, X=None, y=None):
     """Run ``n_epochs`` (default ``estimator.epochs``) epochs of ``trainer`` and record what
     every fit records: ``status_``, ``history_``, ``n_iter_``, ``gwms_`` and ``rrr_err_``
-    (counting the earlier fits' unless ``reset``), and the random stream that the next
+    (counting the earlier fits' unless ``reset``), ``batch_iters_`` (the iterations of every
+    batch, which split ``rrr_err_`` by batch), and the random stream that the next
     ``partial_fit`` or warm start continues."""
-    history = new_history(trainer, validation) if reset else estimator.history_
+    # a model read from a parameter file has no history yet
+    history = (estimator.history_ if not reset and getattr(estimator, "history_", None)
+               else new_history(trainer, validation))
     if not reset:  # the history's work figures are cumulative over fits
         trainer.n_iter, trainer.gwms = estimator.n_iter_, estimator.gwms_
     status = run_epochs(estimator, trainer, estimator.epochs if n_epochs is None else n_epochs,
                         history, validation=validation,
                         n_iter_no_change=estimator.n_iter_no_change, X=X, y=y)
     errs = np.asarray(trainer.rrr_err)
+    iters = np.asarray(trainer.batch_iters, dtype=np.int64)
     if not reset:
         errs = np.concatenate([estimator.rrr_err_, errs])
+        iters = np.concatenate([estimator.batch_iters_, iters])
+    estimator.batch_iters_ = iters
     estimator._rng, estimator.status_, estimator.history_ = rng, status, history
     estimator.n_iter_, estimator.gwms_, estimator.rrr_err_ = trainer.n_iter, trainer.gwms, errs
     return status

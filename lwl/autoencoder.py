@@ -9,7 +9,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
-from ._network import NetworkEstimator, NetworkTrainer, batches, layer_sizes, rms
+from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes, rms
 from ._training import fit_epochs, split_validation, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import Graph
@@ -59,22 +59,37 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     omega : float > 0, default=10.0
         Norm of every node's incoming weights (eq 38f).
     beta : float in (0, 1], default=1.0
+        RRR step size.
     data_batch, code_batch : int, default=200, 20
         |K_d| and |K_c| (section 6.1); a data batch larger than the data is clipped.
     rrr_iter : int, default=50
         RRR iterations per batch.
     tol : float, default=1e-9
+        A batch stops as soon as RRR_err < tol.
     epochs : int, default=10
+        Passes over the data (shuffled before each).
     early_stopping, validation_fraction, n_iter_no_change :
         As in the other estimators: stop when data_err on held-out data has not improved.
     warm_start : bool, default=False
+        Continue from the fitted parameters on the next ``fit``.
     n_jobs : int or None, default=None
         OpenMP threads over blocks of items (results do not depend on it).
     random_state : int, Generator or None
+        Initial weights, the shuffling before every epoch and the code samples.
     verbose : int, default=0
+        Print the per-epoch table with the time left.
+    net : str, path or lwl.io.NetFile, default=None
+        An autoencoder net file of the published programs (a path, read at ``fit``, or a
+        NetFile; header ``n_data n_encode n_code n_decode``, nodes numbered data, encoder,
+        code, decoder, the data nodes fed by the decoder). It replaces
+        ``encoder_layer_sizes``, ``n_codes`` and ``decoder_layer_sizes``. The net must go
+        round: encoder and code nodes read lower ids, decoder nodes read code or lower decoder
+        nodes, data nodes read code or decoder nodes (anything else is a ValueError).
 
     Attributes
     ----------
+    n_codes_ : int
+        Code nodes |C| of the fitted net.
     code_distribution_ : ndarray (n_samples, n_codes)
         The training data's codes under the final encoder; column i is the empirical
         distribution Z_i of code node i (eq 37, Fig 20), which ``sample_codes`` draws from.
@@ -86,9 +101,13 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         Per epoch: ``epoch``, ``gwms``, ``iters``, ``err_first``, ``err_last`` (RRR_err,
         eq 42), ``data_err`` and ``code_err`` (eq 40-41 over the epoch's batches, each from the
         feed-around at the start of its batch, as the published program logs them),
-        ``val_err`` (with early stopping), ``seconds``.
+        ``val_err`` (with early stopping), ``seconds``; not printed: ``data_err_items`` and
+        ``code_err_items``, the mean over the items of each item's rms error, as the
+        published RRRauto logs its dataerr and codeerr (eq 40-41 take one rms over all).
     rrr_err_ : ndarray
         RRR_err (eq 42) of every iteration, all batches in order (Fig 19).
+    batch_iters_ : ndarray of int
+        RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
     gwms_, n_iter_, status_ : as in the other estimators (|K| = data_batch + code_batch).
     n_features_in_ : int
     """
@@ -114,13 +133,15 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         "n_jobs": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
+        "net": NET_CONSTRAINT,
     }
+    _net_kind = "autoencoder"
 
     def __init__(self, encoder_layer_sizes=(), n_codes=10, decoder_layer_sizes=None,
                  activation="zigmoid", margin=0.4, omega=10.0, beta=1.0, data_batch=200,
                  code_batch=20, rrr_iter=50, tol=1e-9, epochs=10, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, warm_start=False, n_jobs=None,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, net=None):
         self.encoder_layer_sizes = encoder_layer_sizes
         self.n_codes = n_codes
         self.decoder_layer_sizes = decoder_layer_sizes
@@ -140,6 +161,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.net = net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -149,7 +171,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
 
     @property
     def _n_features_out(self):
-        return self.n_codes
+        return self.n_codes_
 
     # ------------------------------------------------------------------ the net
     def _layer_sizes(self):
@@ -164,15 +186,25 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     def _graph_for(self, sizes):
         return Graph.autoencoder(sizes, self._code_layer(), self.activation)
 
+    def _check_net(self, net):
+        if net.sizes[0] != self.n_features_in_:
+            raise ValueError(f"the net has {net.sizes[0]} data nodes; the data have "
+                             f"{self.n_features_in_} features")
+
+    def _n_code_nodes(self):
+        """|C| of the net being fitted (the net file's, else n_codes)."""
+        net = self._net_file()
+        return self.n_codes if net is None else net.sizes[2]
+
     def _exhaustive(self):
         """All binary codes in every batch (section 6.3.1)?"""
-        return self.activation == "step" and self.code_batch == 2 ** self.n_codes
+        return self.activation == "step" and self.code_batch == 2 ** self._n_code_nodes()
 
     def _warn_margin(self):
         """Appendix C: a perfect step encoder/decoder of one-hot data (no hidden layers) needs
         Delta <= 2 / sqrt(|D|) at the code nodes and <= 1 / sqrt(|C|) at the data nodes
         (eq 43, 60, 66), whatever Omega."""
-        if self.activation != "step" or len(self._layer_sizes()) != 2:
+        if self.activation != "step" or self.net is not None or len(self._layer_sizes()) != 2:
             return
         bound = min(2 / np.sqrt(self.n_features_in_), 1 / np.sqrt(self.n_codes))
         if self.margin > bound:
@@ -213,10 +245,11 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
                    n_epochs=n_epochs, X=X)
         self._keep_parameters(engine)
+        self.n_codes_ = len(self._graph.code_nodes)
         self.code_distribution_ = self._encode(X)
         self.data_err_ = rms(self._reconstruct(X) - X)
         # a draw of its own, so that the training stream does not depend on this figure
-        Z = (_binary_codes(self.n_codes) if self._exhaustive()
+        Z = (_binary_codes(self.n_codes_) if self._exhaustive()
              else self.sample_codes(len(X), random_state=0))
         self.code_err_ = rms(self._encode(self._decode(Z)) - Z)
 
@@ -245,9 +278,9 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         n_codes) in the activation's range."""
         check_is_fitted(self, "_weights")
         Z = check_array(X, dtype=np.float64, input_name="codes")
-        if Z.shape[1] != self.n_codes:
-            raise ValueError(f"codes have {Z.shape[1]} columns; the model has n_codes="
-                             f"{self.n_codes}")
+        if Z.shape[1] != self.n_codes_:
+            raise ValueError(f"codes have {Z.shape[1]} columns; the model has "
+                             f"{self.n_codes_} code nodes")
         check_activation_range(Z, self.activation, "codes")
         return self._decode(Z)
 
@@ -257,6 +290,42 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
         check_activation_range(X, self.activation, "X")
         return -rms(self._reconstruct(X) - X)
+
+    # ------------------------------------------------------------------ files
+    def _param_header(self):
+        return self.omega, self.margin / 2, self.activation == "zigmoid"
+
+    def _params_from_file(self, net, params):
+        self.omega = params.omega
+        self.margin = 2 * params.margin
+        self.activation = "zigmoid" if params.zig else "step"
+        return super()._params_from_file(net, params)
+
+    @classmethod
+    def load_params(cls, path, net, X=None, **params):
+        """A fitted autoencoder from a parameter file of the published RRRauto (its
+        ``id.dat``: ``Omega margin zig`` then every node's bias and weights) and the net file
+        it belongs to (a path or a NetFile). Omega, Delta (twice the file's margin) and the
+        activation (zigmoid when zig is 1, else the step) come from the file. ``X``: data
+        whose codes become ``code_distribution_``, which ``sample_codes`` draws from (a
+        parameter file does not carry it). Other ``params`` are hyperparameters for later
+        fits."""
+        est = super().load_params(path, net, **params)
+        est.n_codes_ = len(est._graph.code_nodes)
+        if X is not None:
+            est.code_distribution_ = est.transform(X)
+        return est
+
+    def _check_loaded(self):
+        super()._check_loaded()
+        if hasattr(self, "_weights"):
+            g = self._graph
+            if g.code_nodes is None or self.n_codes_ != len(g.code_nodes):
+                raise ValueError("the graph's code nodes do not match n_codes_")
+            Z = getattr(self, "code_distribution_", None)
+            if Z is not None and (Z.ndim != 2 or Z.shape[1] != self.n_codes_):
+                raise ValueError(f"code_distribution_ has shape {Z.shape}; {self.n_codes_} "
+                                 "code nodes")
 
     def sample_codes(self, n_samples, random_state=None):
         """``n_samples`` codes of the iDE code: every code node's value drawn independently
@@ -287,13 +356,14 @@ class _AutoencoderTrainer(NetworkTrainer):
 
     columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}",
                "data_err": "{:9.4f}", "code_err": "{:9.4f}"}
+    history_only = ("data_err_items", "code_err_items")
 
     def __init__(self, est, engine, X, data_batch, rng):
         super().__init__(engine)
         g = engine.graph
         self.est, self.X, self.Kd, self.rng = est, X, data_batch, rng
         self.D, self.C = g.data_nodes, g.code_nodes
-        self.exhaustive = _binary_codes(est.n_codes) if est._exhaustive() else None
+        self.exhaustive = (_binary_codes(len(g.code_nodes)) if est._exhaustive() else None)
 
     def codes_for(self, Xb):
         """The code batch: all binary codes, or draws from the product of the code nodes'
@@ -306,22 +376,27 @@ class _AutoencoderTrainer(NetworkTrainer):
 
     def epoch(self):
         eng, N = self.state, self.state.graph.n_nodes
-        iters, firsts, lasts, data_sq, code_sq = [], [], [], [], []
+        iters, firsts, lasts, data_sq, code_sq, data_it, code_it = [], [], [], [], [], [], []
         for idx in batches(self.rng, len(self.X), self.Kd):
             Xb, Zb = self.X[idx], self.codes_for(self.X[idx])
             clamp = np.full((len(Xb) + len(Zb), N), np.nan)
             clamp[:len(Xb), self.D] = Xb
             clamp[len(Xb):, self.C] = Zb
             fv = eng.start_batch(clamp=clamp)
-            data_sq.append(np.mean((fv[:len(Xb), self.D] - Xb) ** 2))
-            code_sq.append(np.mean((fv[len(Xb):, self.C] - Zb) ** 2))
+            d2 = np.mean((fv[:len(Xb), self.D] - Xb) ** 2, axis=1)
+            c2 = np.mean((fv[len(Xb):, self.C] - Zb) ** 2, axis=1)
+            data_sq.append(np.mean(d2))
+            code_sq.append(np.mean(c2))
+            data_it.extend(np.sqrt(d2).tolist())
+            code_it.extend(np.sqrt(c2).tolist())
             errs = self.run_batch(self.est.rrr_iter, self.est.tol)
             iters.append(len(errs))
             firsts.append(errs[0])
             lasts.append(errs[-1])
         return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
                     err_last=float(np.mean(lasts)), data_err=float(np.sqrt(np.mean(data_sq))),
-                    code_err=float(np.sqrt(np.mean(code_sq))))
+                    code_err=float(np.sqrt(np.mean(code_sq))),
+                    data_err_items=float(np.mean(data_it)), code_err_items=float(np.mean(code_it)))
 
     def error(self, X, y=None):
         return rms(feed_around(self.state, self.D, X)[2][:, self.D] - X)

@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._network import NetworkEstimator, NetworkTrainer, batches, layer_sizes
+from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes
 from ._training import fit_epochs, split_validation, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import ACTIVATIONS, Graph
@@ -25,6 +25,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(20,)
+        Nodes of every hidden layer, from the data to the class nodes (empty: none).
     activation : {'relu', 'step', 'zigmoid', 'linear'}, default='relu'
         Activation of the hidden nodes, as a constraint set; 'step' has a gap and 'zigmoid' a
         ramp of width ``margin`` (Fig 2, 17).
@@ -43,6 +44,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     tol : float, default=1e-9
         A batch stops as soon as RRR_err < tol.
     epochs : int, default=10
+        Passes over the training data (shuffled before each).
     exempt : int or float, default=0
         Eccentric exemptions EE per batch (section 5.3.1, eq 32): the items with the largest
         class-projection distance are left unconstrained at the class nodes. A float in (0, 1)
@@ -56,7 +58,9 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         error has not improved for ``n_iter_no_change`` epochs; the parameters of the best
         validation epoch are kept.
     validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping stops.
     warm_start : bool, default=False
         Continue from the fitted parameters on the next ``fit``.
     n_jobs : int or None, default=None
@@ -65,13 +69,19 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         Initial weights and the shuffling before every epoch.
     verbose : int, default=0
         Print the per-epoch table with the time left.
+    net : str, path or lwl.io.NetFile, default=None
+        A net file of the published programs (a path, read at ``fit``, or a NetFile): any
+        acyclic net, layered or not, sparse or dense, numbered data, hidden, class nodes.
+        It replaces ``hidden_layer_sizes``; its data and class nodes must match the data's
+        features and classes.
 
     Attributes
     ----------
     classes_ : ndarray
-    coefs_, intercepts_ : lists of ndarray
+    coefs_, intercepts_ : lists of ndarray, or None
         Per layer, as MLPClassifier: the layer computes ``f(a @ coefs_[l] + intercepts_[l])``
-        (``coefs_ = w / Omega`` and ``intercepts_ = -b`` of the paper's variables).
+        (``coefs_ = w / Omega`` and ``intercepts_ = -b`` of the paper's variables); None for
+        a net that is not layered.
     history_ : dict of lists
         Per epoch: ``epoch``, ``gwms`` (cumulative), ``iters`` (mean RRR iterations per batch),
         ``err_first`` and ``err_last`` (mean RRR_err, eq 42, at the first and last iteration of
@@ -84,6 +94,8 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         RRR iterations over all batches, those of an interrupted fit included.
     rrr_err_ : ndarray
         RRR_err (eq 42) of every iteration, all batches in order.
+    batch_iters_ : ndarray of int
+        RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
     status_ : str
         Why the last fit stopped: 'converged' (the last batch reached RRR_err < tol),
         'max_iter' (every epoch ran), 'early_stopping', 'callback' or 'interrupted' (Ctrl-C:
@@ -118,13 +130,14 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         "n_jobs": [Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
+        "net": NET_CONSTRAINT,
     }
 
     def __init__(self, hidden_layer_sizes=(20,), activation="relu", margin=0.1, omega=2.0,
                  upsilon=1.0, beta=1.0, batch_size=128, rrr_iter=100, tol=1e-9, epochs=10,
                  exempt=0, relabel=False, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, warm_start=False, n_jobs=None, random_state=None,
-                 verbose=0):
+                 verbose=0, net=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.margin = margin
@@ -144,6 +157,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.net = net
 
     # ------------------------------------------------------------------ set-up
     def _layer_sizes(self):
@@ -169,6 +183,13 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
 
     def _graph_for(self, sizes):
         return Graph.layered(sizes, self.activation)
+
+    def _check_net(self, net):
+        n_data, _, n_class = net.sizes
+        if n_data != self.n_features_in_ or n_class != len(self.classes_):
+            raise ValueError(f"the net has {n_data} data nodes and {n_class} class nodes; the "
+                             f"data have {self.n_features_in_} features and "
+                             f"{len(self.classes_)} classes")
 
     def _class_step(self, K):
         """The engine's class-step options for batches of K items (section 5.3)."""
@@ -218,8 +239,6 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         rng = check_random_state(self.random_state) if reset else self._rng
         X, labels, validation = split_validation(self, X, labels, rng)
 
-        if not reset and self._layer_sizes() != [len(c) for c in self.coefs_] + [len(self.classes_)]:
-            raise ValueError("warm start: hidden_layer_sizes changed since the last fit")
         K = self._batch_size(len(X))
         engine = self._new_engine(K, rng, None if reset else (self._weights, self._biases),
                                   upsilon=self.upsilon, **self._class_step(K))
@@ -263,7 +282,13 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
 
     def _set_parameters(self, engine):
         self._keep_parameters(engine)
+        self._set_coefs()
+
+    def _set_coefs(self):
         g, w, b = self._graph, self._weights, self._biases
+        if g.layers is None:
+            self.coefs_ = self.intercepts_ = None
+            return
         self.coefs_, self.intercepts_ = [], []
         for lo, hi in zip(g.layers[:-1], g.layers[1:]):
             coef = np.zeros((len(lo), len(hi)))
@@ -271,6 +296,36 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
             coef[g.src[sel] - lo[0], g.dst[sel] - hi[0]] = w[sel] / self.omega
             self.coefs_.append(coef)
             self.intercepts_.append(-b[hi])
+
+    # ------------------------------------------------------------------ files
+    @classmethod
+    def load_params(cls, path, net, classes=None, **params):
+        """A fitted classifier from a parameter file of the published programs (RRRclass's
+        ``id.dat``, RRRclass_fp's ``id.param``) and its net file (a path or a NetFile).
+
+        ``classes``: the label of each class node in order (default ``0 .. n_class-1``, the
+        published programs' labels). ``omega`` must be the Omega the parameters were trained
+        with (RRRclass's ``wnorm``: the forward pass divides by it); ``activation`` that of
+        the hidden nodes. Other ``params`` are hyperparameters for later fits (a warm start
+        continues from the file's parameters)."""
+        est = super().load_params(path, net, **params)
+        n_class = len(est._graph.class_nodes)
+        est.classes_ = (np.arange(n_class) if classes is None
+                        else unique_labels(np.asarray(classes)))
+        if len(est.classes_) != n_class:
+            raise ValueError(f"classes has {len(est.classes_)} distinct labels; the net has "
+                             f"{n_class} class nodes")
+        est._class_order()  # the genuine class of a false-positive classifier must be one
+        est._set_coefs()
+        return est
+
+    def _check_loaded(self):
+        super()._check_loaded()
+        if hasattr(self, "_weights"):
+            if len(self.classes_) != len(self._graph.class_nodes):
+                raise ValueError(f"{len(self.classes_)} classes but {len(self._graph.class_nodes)} "
+                                 "class nodes")
+            self._set_coefs()
 
     # ------------------------------------------------------------------ inference
     def _decision(self, X):
@@ -314,7 +369,7 @@ class RRRFPAClassifier(RRRClassifier):
         The genuine class; None takes ``classes_[1]`` (scikit-learn's positive class).
     hidden_layer_sizes, activation, margin, omega, upsilon, beta, batch_size, rrr_iter, tol,
     epochs, early_stopping, validation_fraction, n_iter_no_change, warm_start, n_jobs,
-    random_state, verbose :
+    random_state, verbose, net :
         As :class:`RRRClassifier`. Early stopping minimises ``tn + max(0, fp - fpa)`` (our
         choice: the paper judges training by tn near 0 and fp near fpa).
 
@@ -342,7 +397,7 @@ class RRRFPAClassifier(RRRClassifier):
                  upsilon=1.0, beta=1.0, batch_size=128, rrr_iter=100, tol=1e-9, epochs=10,
                  fpa=0.25, genuine_class=None, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, warm_start=False, n_jobs=None, random_state=None,
-                 verbose=0):
+                 verbose=0, net=None):
         # scikit-learn's convention: __init__ stores exactly its own parameters
         for name, value in locals().items():
             if name not in ("self", "__class__"):

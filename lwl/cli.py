@@ -1,162 +1,534 @@
-"""The ``lwl`` command (also ``python -m lwl``): train a model from the shell, print its
-per-epoch table as it runs, save the result.
+"""The ``lwl`` command (also ``python -m lwl``).
 
-    lwl nmf --data ledm:6 --components 5 --omega 0.6 --beta 0.3
-    lwl classify --data majority:2 --hidden 26 --epochs 20
+Two families of subcommands:
+
+* with named options, whose types, checks, defaults and help come from the estimators:
+  ``lwl nmf``, ``lwl classify``, ``lwl autoencode``, ``lwl generate``;
+* drop-in replacements of the paper's published programs, with their positional arguments and
+  their output files: ``lwl RRRnmf``, ``RRRclass``, ``RRRclass_x``, ``RRRclass_fp``,
+  ``RRRauto`` (also in lower case) and the helpers ``completenet``, ``autonet``, ``encode``,
+  ``decode`` (see :mod:`lwl._programs`).
+
+Every argument and every output path is checked before any work starts; Ctrl-C stops a run
+cleanly and saves what it has (exit status 130).
 """
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import tempfile
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
-from .graph import ACTIVATIONS
+from ._cliopts import add_estimator_options, estimator_params
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class CLIError(Exception):
+    """A problem with the command line or its files: printed as ``lwl CMD: error: ...``."""
+
+
+# ------------------------------------------------------------------ shared plumbing
+
+def check_output(path, what="output file"):
+    """Refuse, before any work, an output path that cannot be written: a folder that does not
+    exist, a directory in its place, a folder that refuses a new file."""
+    path = Path(path)
+    if path.is_dir():
+        raise CLIError(f"the {what} {path} is a directory")
+    parent = path.parent
+    if not parent.exists():
+        raise CLIError(f"cannot write the {what} {path}: the folder {parent} does not exist")
+    if not parent.is_dir():
+        raise CLIError(f"cannot write the {what} {path}: {parent} is not a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CLIError(f"cannot write the {what} {path}: permission denied")
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".lwl-check-"):
+            pass
+    except OSError as exc:
+        raise CLIError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """A temporary path next to ``path`` that replaces it when the block ends normally, so that
+    a file rewritten every epoch is never seen half written."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Ctrl-C within the block is held until it ends (saving is not cut short)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+        if caught:
+            raise KeyboardInterrupt
+
+
+def _positive_int(text, what):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise CLIError(f"{what} needs a positive integer; got {text!r}")
+    return v
+
+
+def _data_file(path, labelled):
+    """Read a data file of the published programs; a missing file or a directory is a CLIError."""
+    from .io import read_data_file
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"no such file: {path}")
+    return read_data_file(p, labelled=labelled)
+
+
+def _load_array(spec):
+    """.npy, .csv or a data file of the published programs (labels dropped)."""
+    p = Path(spec)
+    if not p.exists():
+        raise CLIError(f"no such file: {spec}")
+    if p.is_dir():
+        raise CLIError(f"{spec} is a directory, not a data file")
+    try:
+        if spec.endswith(".npy"):
+            X = np.load(p, allow_pickle=False)
+        elif spec.endswith(".csv"):
+            X = np.loadtxt(p, delimiter=",", ndmin=2)
+        else:
+            X = _data_file(p, labelled=None)
+            return X[0] if isinstance(X, tuple) else X
+    except (ValueError, OSError, EOFError) as exc:
+        raise CLIError(f"{spec}: not a readable {p.suffix} file ({exc})") from None
+    if X.ndim != 2:
+        raise CLIError(f"{spec}: expected a 2-D array (items x values); got shape {X.shape}")
+    return X
+
+
+def _report_interrupt(model):
+    print(f"interrupted (Ctrl-C) after {model.n_iter_} RRR iterations; saving what was reached",
+          file=sys.stderr, flush=True)
+
+
+def _save_model(model, out):
+    with deferred_interrupt():
+        model.save(out)
+    print(f"saved the model to {out} (load it with lwl.load)")
+
+
+def _finish(model, out, extra=None):
+    """Save the model (and run ``extra``), whatever happened; the exit status."""
+    interrupted = getattr(model, "status_", None) == "interrupted"
+    if interrupted:
+        _report_interrupt(model)
+    try:
+        if extra is not None and not interrupted:
+            extra()
+    except KeyboardInterrupt:
+        interrupted = True
+    _save_model(model, out)
+    return EXIT_INTERRUPTED if interrupted else 0
+
+
+# ------------------------------------------------------------------ lwl nmf
+
+NMF_OPTIONS = [(("--components", "-r"), "n_components"), ("--omega", "omega"),
+               ("--beta", "beta"), ("--max-iter", "max_iter"), ("--tol", "tol"),
+               ("--batch-size", "batch_size"), ("--epochs", "epochs"), ("--encoder", "encoder"),
+               ("--early-stopping", "early_stopping"),
+               ("--validation-fraction", "validation_fraction"),
+               ("--n-iter-no-change", "n_iter_no_change"), ("--seed", "random_state"),
+               (("--verbose", "-v"), "verbose")]
+NMF_CLI_DEFAULTS = {
+    "max_iter": (100_000, "one-batch factorisations from the shell (ledm) need many"),
+    "verbose": (2, "the command shows its progress"),
+}
 
 
 def _nmf_data(spec, seed):
-    """Built-in data (``ledm:M``, ``letters[:N]``) or an original-format / .npy / .csv file."""
+    """Built-in data (``ledm:M``, ``letters[:N]``) or a file: .npy, .csv or a data file."""
     from . import datasets
-    name, _, arg = spec.partition(":")
+    name, sep, arg = spec.partition(":")
     if name == "ledm":
-        return datasets.ledm(int(arg or 6))
+        return datasets.ledm(_positive_int(arg or "6", "--data ledm:M"))
     if name == "letters":
-        return datasets.letter_montages(int(arg or 2000), random_state=seed)
-    if spec.endswith(".npy"):
-        return np.load(spec)
-    if spec.endswith(".csv"):
-        return np.loadtxt(spec, delimiter=",", ndmin=2)
-    from .io import read_data_file
-    return read_data_file(spec, labelled=False)
+        return datasets.letter_montages(_positive_int(arg or "2000", "--data letters:N"),
+                                        random_state=seed)
+    return _load_array(spec)
 
 
 def _cmd_nmf(args):
     from .nmf import RRRNMF
-    X = _nmf_data(args.data, args.seed)
-    model = RRRNMF(args.components, omega=args.omega, beta=args.beta, max_iter=args.max_iter,
-                   tol=args.tol, batch_size=args.batch_size, epochs=args.epochs,
-                   random_state=args.seed, verbose=args.verbose)
-    print(f"RRR NMF of {args.data}: {X.shape[0]} items x {X.shape[1]} values, "
-          f"rank {args.components}, beta {args.beta}, omega {args.omega}", flush=True)
+    check_output(args.out)
+    if args.codes is not None:
+        check_output(args.codes, "codes file")
+    model = RRRNMF(**estimator_params(args, NMF_OPTIONS))
+    X = _nmf_data(args.data, args.random_state)
+    print(f"RRR NMF of {args.data}: {X.shape[0]} items x {X.shape[1]} values, rank "
+          f"{model.n_components or X.shape[1]}, beta {model.beta}, omega {model.omega}",
+          flush=True)
     start = time.perf_counter()
     codes = model.fit_transform(X)
     seconds = time.perf_counter() - start
-    print(f"{model.status_}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs, {seconds:.2f} s, "
-          f"recon_err {model.reconstruction_err_:.3e}")
-    np.savez(args.out, components=model.components_, codes=codes, rrr_err=model.rrr_err_,
-             **{f"history_{k}": np.asarray(v) for k, v in model.history_.items()})
-    print(f"saved features, codes and RRR_err series to {args.out}")
-    return 0
+
+    def report():
+        print(f"{model.status_}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs, "
+              f"{seconds:.2f} s, recon_err {model.reconstruction_err_:.3e}")
+        if args.codes is not None:
+            from .io import write_data_file
+            write_data_file(args.codes, codes)
+            print(f"saved the codes to {args.codes}")
+    return _finish(model, args.out, report)
 
 
-def _classify_data(spec, seed, test_spec):
-    """(X, y, X_test, y_test) from ``majority:DEPTH``, ``mnist[:DIR]`` or an original-format file."""
+# ------------------------------------------------------------------ lwl classify
+
+CLASSIFY_OPTIONS = [("--hidden", "hidden_layer_sizes"), ("--activation", "activation"),
+                    ("--margin", "margin"), ("--omega", "omega"), ("--upsilon", "upsilon"),
+                    ("--beta", "beta"), ("--batch-size", "batch_size"),
+                    ("--rrr-iter", "rrr_iter"), ("--tol", "tol"), ("--epochs", "epochs"),
+                    ("--exempt", "exempt"), ("--relabel", "relabel"),
+                    ("--early-stopping", "early_stopping"),
+                    ("--validation-fraction", "validation_fraction"),
+                    ("--n-iter-no-change", "n_iter_no_change"),
+                    (("--threads", "--jobs"), "n_jobs"), ("--seed", "random_state"),
+                    (("--verbose", "-v"), "verbose")]
+TABLE_DEFAULT = {"verbose": (1, "the command prints the per-epoch table")}
+
+
+def _classify_data(spec, test_spec, seed):
+    """(X, y, X_test, y_test, note) from ``majority:DEPTH``, ``mnist[:PATH]`` or a data file;
+    X_test is None when there is no test set (never the training set)."""
     from . import datasets
-    name, _, arg = spec.partition(":")
+    name, sep, arg = spec.partition(":")
+    note = None
     if name == "majority":
-        X, y, X_test, y_test, _ = datasets.majority_circuit(int(arg or 2), random_state=seed)
-        return X, y, X_test, y_test
-    from .io import read_data_file
-    if test_spec is not None:
-        X_test, y_test = read_data_file(test_spec)
-    elif name == "mnist":
-        X_test, y_test = datasets.load_mnist(arg or None, subset="test")
-    else:
-        X_test = y_test = None
+        if test_spec is not None:
+            raise CLIError("--test is not used with --data majority:DEPTH (its test set is "
+                           "the other half of the truth table)")
+        X, y, X_test, y_test, _ = datasets.majority_circuit(
+            _positive_int(arg or "2", "--data majority:DEPTH"), random_state=seed)
+        return X, y, X_test, y_test, None
     if name == "mnist":
-        X, y = datasets.load_mnist(arg or None, subset="train")
+        path = arg or None
+        if path is not None and not Path(path).exists():
+            raise CLIError(f"no such file or folder: {path}")
+        X, y = datasets.load_mnist(path, subset="train")
+        if test_spec is None:
+            if path is None or Path(path).is_dir():
+                try:
+                    X_test, y_test = datasets.load_mnist(path, subset="test")
+                    return X, y, X_test, y_test, None
+                except FileNotFoundError:
+                    pass
+            note = ("no test set (a single MNIST file is the training set; pass --test FILE "
+                    "to evaluate on a test file)")
+            return X, y, None, None, note
     else:
-        X, y = read_data_file(spec)
-    return X, y, X_test, y_test
+        X, y = _data_file(spec, labelled=True)
+    if test_spec is None:
+        return X, y, None, None, "no test set (pass --test FILE to evaluate on one)"
+    X_test, y_test = _data_file(test_spec, labelled=True)
+    if X_test.shape[1] != X.shape[1]:
+        raise CLIError(f"the test file {test_spec} has {X_test.shape[1]} values per item; the "
+                       f"training data have {X.shape[1]}")
+    return X, y, X_test, y_test, note
 
 
 def _cmd_classify(args):
-    import pickle
-
     from .classifier import RRRClassifier
-    X, y, X_test, y_test = _classify_data(args.data, args.seed, args.test)
-    hidden = tuple(int(h) for h in args.hidden.split(",") if h)
-    model = RRRClassifier(hidden_layer_sizes=hidden, activation=args.activation, margin=args.margin,
-                          omega=args.omega, upsilon=args.upsilon, beta=args.beta,
-                          batch_size=args.batch_size, rrr_iter=args.rrr_iter, tol=args.tol,
-                          epochs=args.epochs, exempt=args.exempt, relabel=args.relabel,
-                          n_jobs=args.jobs, random_state=args.seed, verbose=1)
-    sizes = "-".join(str(s) for s in (X.shape[1], *hidden, len(np.unique(y))))
-    print(f"RRR classifier {sizes} on {args.data}: {len(X)} training items"
+    check_output(args.out)
+    net = _net_option(args.net, "classifier")
+    model = RRRClassifier(net=net, **estimator_params(args, CLASSIFY_OPTIONS))
+    X, y, X_test, y_test, note = _classify_data(args.data, args.test, args.random_state)
+    n_classes = len(np.unique(y))
+    shape = (f"net {args.net}" if net is not None else "-".join(
+        str(s) for s in (X.shape[1], *model.hidden_layer_sizes, n_classes)))
+    print(f"RRR classifier {shape} on {args.data}: {len(X)} training items"
           + (f", {len(X_test)} test items" if X_test is not None else ""), flush=True)
+    if note:
+        print(note, flush=True)
     model.fit(X, y, eval_set=None if X_test is None else (X_test, y_test))
-    seconds = model.history_["seconds"][-1] if model.history_["seconds"] else 0.0
-    print(f"{model.status_}: {model.n_iter_} iterations, "
-          f"{model.gwms_:.4g} GWMs, {seconds:.1f} s; "
-          f"train_err {1 - model.score(X, y):.4f}"
-          + (f", test_err {1 - model.score(X_test, y_test):.4f}" if X_test is not None else ""))
-    with open(args.out, "wb") as fh:
-        pickle.dump(model, fh)
-    print(f"saved the model to {args.out} (pickle; lwl needed to load it)")
-    return 0
+
+    def report():
+        seconds = model.history_["seconds"][-1] if model.history_.get("seconds") else 0.0
+        print(f"{model.status_}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs, "
+              f"{seconds:.1f} s; train_err {1 - model.score(X, y):.4f}"
+              + (f", test_err {1 - model.score(X_test, y_test):.4f}"
+                 if X_test is not None else ""))
+    return _finish(model, args.out, report)
 
 
-def _count_or_fraction(text):
-    """'5' -> 5 items, '0.005' -> a fraction of the batch."""
-    v = float(text)
-    return int(v) if v == int(v) else v
+def _net_option(path, kind):
+    """The NetFile of a --net option (read and checked now, before any work), or None."""
+    if path is None:
+        return None
+    from .io import read_net_file
+    if not Path(path).exists():
+        raise CLIError(f"no such net file: {path}")
+    net = read_net_file(path)
+    if net.kind != kind:
+        raise CLIError(f"--net {path} is {'an' if net.kind[0] == 'a' else 'a'} {net.kind} net; "
+                       f"this command needs {'an' if kind[0] == 'a' else 'a'} {kind} net")
+    return net
+
+
+# ------------------------------------------------------------------ lwl autoencode / generate
+
+AUTOENCODE_OPTIONS = [("--encoder", "encoder_layer_sizes"), ("--codes", "n_codes"),
+                      ("--decoder", "decoder_layer_sizes"), ("--activation", "activation"),
+                      ("--margin", "margin"), ("--omega", "omega"), ("--beta", "beta"),
+                      ("--data-batch", "data_batch"), ("--code-batch", "code_batch"),
+                      ("--rrr-iter", "rrr_iter"), ("--tol", "tol"), ("--epochs", "epochs"),
+                      ("--early-stopping", "early_stopping"),
+                      ("--validation-fraction", "validation_fraction"),
+                      ("--n-iter-no-change", "n_iter_no_change"),
+                      (("--threads", "--jobs"), "n_jobs"), ("--seed", "random_state"),
+                      (("--verbose", "-v"), "verbose")]
+
+
+def _auto_data(spec):
+    """``mnist[:PATH]`` (training digits), ``onehot:M`` (the M one-hot vectors of length M,
+    the binary-encoding data of section 6.3.1) or a file."""
+    from . import datasets
+    name, sep, arg = spec.partition(":")
+    if name == "mnist":
+        if arg and not Path(arg).exists():
+            raise CLIError(f"no such file or folder: {arg}")
+        return datasets.load_mnist(arg or None, subset="train")[0]
+    if name == "onehot":
+        return np.eye(_positive_int(arg, "--data onehot:M"))
+    return _load_array(spec)
+
+
+def _cmd_autoencode(args):
+    from .autoencoder import RRRAutoencoder
+    check_output(args.out)
+    if args.codes_out is not None:
+        check_output(args.codes_out, "codes file")
+    net = _net_option(args.net, "autoencoder")
+    model = RRRAutoencoder(net=net, **estimator_params(args, AUTOENCODE_OPTIONS))
+    X = _auto_data(args.data)
+    print(f"RRR autoencoder on {args.data}: {len(X)} items x {X.shape[1]} values", flush=True)
+    model.fit(X)
+
+    def report():
+        print(f"{model.status_}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs; "
+              f"data_err {model.data_err_:.4f}, code_err {model.code_err_:.4f}")
+        if args.codes_out is not None:
+            from .io import write_data_file
+            write_data_file(args.codes_out, model.transform(X))
+            print(f"saved the codes of the data to {args.codes_out}")
+    return _finish(model, args.out, report)
+
+
+GENERATE_OPTIONS = [("--hidden", "hidden_layer_sizes"), ("--fpa", "fpa"),
+                    ("--margin", "margin"), ("--omega", "omega"), ("--upsilon", "upsilon"),
+                    ("--beta", "beta"), ("--batch-size", "batch_size"),
+                    ("--rrr-iter", "rrr_iter"), ("--epochs", "epochs"),
+                    (("--threads", "--jobs"), "n_jobs"), (("--verbose", "-v"), "verbose")]
+PAPER_FILTER = "the paper's genuine/fake classifier (section 6.3.2)"
+GENERATE_CLI_DEFAULTS = {"hidden_layer_sizes": ((50, 50, 50), PAPER_FILTER),
+                         "margin": (0.1, PAPER_FILTER), "omega": (5.0, PAPER_FILTER),
+                         "batch_size": (500, PAPER_FILTER), "rrr_iter": (1000, PAPER_FILTER),
+                         **TABLE_DEFAULT}
+
+
+def _cmd_generate(args):
+    from ._persist import load
+    from .autoencoder import RRRAutoencoder
+    from .classifier import RRRFPAClassifier
+    from .generative import RRRGenerator
+    check_output(args.out)
+    check_output(args.model_out, "model file")
+    if not Path(args.autoencoder).exists():
+        raise CLIError(f"no such model file: {args.autoencoder}")
+    auto = load(args.autoencoder, RRRAutoencoder)
+    X = _auto_data(args.data)
+    clf = RRRFPAClassifier(random_state=args.seed, **estimator_params(args, GENERATE_OPTIONS))
+    model = RRRGenerator(auto, clf, n_fake=args.n_fake, prefit=True, random_state=args.seed)
+    print(f"genuine/fake code classifier on the codes of {len(X)} items of {args.data}",
+          flush=True)
+    model.fit(X)
+    interrupted = model.classifier_.status_ == "interrupted"
+    if interrupted:
+        _report_interrupt(model.classifier_)
+    try:
+        samples, rate = model.sample(args.samples, random_state=args.seed)
+        from .io import write_data_file
+        with deferred_interrupt():
+            write_data_file(args.out, samples)
+        print(f"acceptance rate {rate:.3f}; saved {len(samples)} generated items to {args.out}")
+    except KeyboardInterrupt:
+        interrupted = True
+    _save_model(model, args.model_out)
+    return EXIT_INTERRUPTED if interrupted else 0
+
+
+# ------------------------------------------------------------------ the parser
+
+_FRIENDLY_EPILOG = ("Every option is checked before any work starts; Ctrl-C stops training, "
+                    "saves what was reached and exits with status 130.")
+
+
+def _formatter(prog):
+    return argparse.HelpFormatter(prog, max_help_position=32, width=100)
+
+
+def _raw_formatter(prog):
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32, width=100)
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="lwl", description="Learning without loss: "
-                                     "train by RRR constraint satisfaction, no loss, no gradients.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+    from ._programs import add_program_parsers
+    from .autoencoder import RRRAutoencoder
+    from .classifier import RRRClassifier, RRRFPAClassifier
+    from .nmf import RRRNMF
 
-    p = sub.add_parser("nmf", help="non-negative matrix factorisation (RRRnmf)",
-                       description="Factorise non-negative data X ~ W H by RRR (paper section 4).")
-    p.add_argument("--data", default="ledm:6",
-                   help="ledm:M (eq 25), letters[:N] (letter montages, section 4.4.2), or a file: "
-                        "the original programs' text format, .npy or .csv (default ledm:6)")
-    p.add_argument("--components", "-r", type=int, required=True, help="rank (number of features)")
-    p.add_argument("--omega", type=float, default=1.0, help="feature norm Omega (default 1)")
-    p.add_argument("--beta", type=float, default=1.0, help="RRR step size (default 1)")
-    p.add_argument("--max-iter", type=int, default=100_000, help="RRR iterations per batch")
-    p.add_argument("--tol", type=float, default=1e-7, help="stop a batch when RRR_err < tol")
-    p.add_argument("--batch-size", type=int, default=None, help="items per batch (default: all)")
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--seed", type=int, default=None, help="random_state")
-    p.add_argument("--out", default="lwl-nmf.npz", help="where to save the result (.npz)")
-    p.add_argument("--verbose", "-v", type=int, default=2,
-                   help="0 quiet, 1 per-epoch table, 2 also progress within a batch")
-    p.set_defaults(run=_cmd_nmf)
+    parser = argparse.ArgumentParser(
+        prog="lwl", formatter_class=_raw_formatter,
+        description="Learning without loss: train by RRR constraint satisfaction, no loss "
+                    "function, no gradients (V. Elser, arXiv 1911.00493).",
+        epilog="Subcommands with named options:\n"
+               "  nmf, classify, autoencode, generate\n"
+               "Drop-in replacements of the paper's published programs (same arguments, same "
+               "output files):\n"
+               "  RRRnmf, RRRclass, RRRclass_x, RRRclass_fp, RRRauto (or in lower case),\n"
+               "  completenet, autonet, encode, decode\n"
+               "`lwl SUBCOMMAND --help` tells more.")
+    parser.add_argument("--version", action="version", version=f"lwl {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
-    p = sub.add_parser("classify", help="layered classifier (RRRclass, RRRclass_x)",
-                       description="Train a layered ReLU classifier by RRR (paper section 5).")
-    p.add_argument("--data", default="majority:2",
-                   help="majority:DEPTH (section 5.5.1), mnist[:PATH] (original text format, IDX "
-                        "or the OpenML cache), or a data file in the original format")
-    p.add_argument("--test", default=None, help="test file in the original format (optional)")
-    p.add_argument("--hidden", default="26", help="hidden layer sizes, comma separated")
-    p.add_argument("--activation", default="relu", choices=ACTIVATIONS)
-    p.add_argument("--margin", type=float, default=0.1, help="class margin Delta")
-    p.add_argument("--omega", type=float, default=2.0)
-    p.add_argument("--upsilon", type=float, default=1.0)
-    p.add_argument("--beta", type=float, default=1.0)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--rrr-iter", type=int, default=100, help="RRR iterations per batch")
-    p.add_argument("--tol", type=float, default=1e-9)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--exempt", type=_count_or_fraction, default=0,
-                   help="eccentric exemptions per batch (an integer) or a fraction (< 1)")
-    p.add_argument("--relabel", action="store_true", help="relabel instead of exempting")
-    p.add_argument("--jobs", type=int, default=None, help="threads (default 1)")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--out", default="lwl-classifier.pkl")
-    p.set_defaults(run=_cmd_classify)
+    def friendly(name, summary, description, data, net, cls, options, cli_defaults, out, run):
+        """A subcommand with named options: --data, --net, the estimator's, --out."""
+        p = sub.add_parser(name, help=summary, formatter_class=_formatter,
+                           epilog=_FRIENDLY_EPILOG, description=description)
+        if data is not None:
+            p.add_argument("--data", default=data[0], metavar="SPEC",
+                           help=f"{data[1]} (default {data[0]})")
+        if net is not None:
+            p.add_argument("--net", default=None, metavar="FILE", help=net)
+        add_estimator_options(p, cls, options, cli_defaults)
+        p.add_argument("--out", default=out[0], metavar="FILE",
+                       help=f"{out[1]} (default {out[0]})")
+        p.set_defaults(run=run)
+        return p
+
+    model_out = "where to save the model, a self-describing .npz (lwl.load reads it; the name " \
+                "is used as given)"
+    p = friendly("nmf", "non-negative matrix factorisation (paper section 4)",
+                 "Factorise non-negative data X ~ W H by RRR (paper section 4) and save the "
+                 "model.",
+                 ("ledm:6", "ledm:M (the LEDM of eq 25), letters[:N] (letter montages, section "
+                            "4.4.2), or a file: a data file of the published programs, .npy or "
+                            ".csv"),
+                 None, RRRNMF, NMF_OPTIONS, NMF_CLI_DEFAULTS, ("lwl-nmf.npz", model_out),
+                 _cmd_nmf)
+    p.add_argument("--codes", default=None, metavar="FILE",
+                   help="also write the codes W as a data file of the published programs")
+
+    p = friendly("classify", "layered classifier (paper section 5)",
+                 "Train a classifier by RRR (paper section 5) and save the model.",
+                 ("majority:2", "majority:DEPTH (section 5.5.1, with its own test half), "
+                                "mnist[:PATH] (the text format of the published programs, IDX "
+                                "files or folder, or the OpenML cache), or a data file of the "
+                                "published programs"),
+                 "a classifier net file of the published programs, any acyclic net (replaces "
+                 "--hidden)", RRRClassifier,
+                 CLASSIFY_OPTIONS, TABLE_DEFAULT, ("lwl-classifier.npz", model_out),
+                 _cmd_classify)
+    p.add_argument("--test", default=None, metavar="FILE",
+                   help="a test data file (its error is printed every epoch); without it, and "
+                        "for a single MNIST file, there is no test set")
+
+    p = friendly("autoencode", "autoencoder with iDE codes (paper section 6.1)",
+                 "Train a cyclic autoencoder with iDE codes by RRR (paper section 6.1) and save "
+                 "the model.",
+                 ("mnist", "mnist[:PATH], onehot:M (the M one-hot vectors, section 6.3.1) or a "
+                           "file (values in [0, 1]; {0, 1} for the step)"),
+                 "an autoencoder net file of the published programs (replaces --encoder, "
+                 "--codes, --decoder)", RRRAutoencoder,
+                 AUTOENCODE_OPTIONS, TABLE_DEFAULT, ("lwl-autoencoder.npz", model_out),
+                 _cmd_autoencode)
+    p.add_argument("--codes-out", default=None, metavar="FILE",
+                   help="also write the codes of the data as a data file")
+
+    p = friendly("generate", "generative model from iDE codes (paper section 6)",
+                 "Train the genuine/fake code classifier of section 6.2 on the codes of a "
+                 "trained autoencoder (lwl autoencode), then draw codes, keep those it accepts "
+                 "and write their decodings.",
+                 ("mnist", "the data the autoencoder was trained on (genuine codes)"), None,
+                 RRRFPAClassifier, GENERATE_OPTIONS, GENERATE_CLI_DEFAULTS,
+                 ("lwl-generated.txt", "the generated items, a data file"), _cmd_generate)
+    p.add_argument("--autoencoder", required=True, metavar="MODEL",
+                   help="a model file written by lwl autoencode")
+    p.add_argument("--samples", type=lambda t: _cli_int(t, 1), default=100, metavar="N",
+                   help="items to generate (default 100)")
+    p.add_argument("--n-fake", type=lambda t: _cli_int(t, 1), default=None, metavar="N",
+                   help="fake codes to train on (default: twice the data)")
+    p.add_argument("--seed", type=lambda t: _cli_int(t, 0), default=None, metavar="INT",
+                   help="seed of the fake codes, the classifier and the samples (default: "
+                        "none)")
+    p.add_argument("--model-out", default="lwl-generator.npz", metavar="FILE",
+                   help="where to save the generator (default lwl-generator.npz)")
+
+    add_program_parsers(sub, _formatter)
     return parser
 
 
+def _cli_int(text, low):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
+    if v < low:
+        raise argparse.ArgumentTypeError(f"must be >= {low}; got {v}")
+    return v
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    from .io import FormatError
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    args.argv = argv
+    name = f"lwl {args.command}"
     try:
         return args.run(args)
-    except (ValueError, FileNotFoundError, MemoryError) as exc:
-        print(f"lwl {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted (Ctrl-C) before training; nothing saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (CLIError, FormatError, ValueError, MemoryError) as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"{name}: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._persist import PersistMixin
 from ._validation import check_random_state
 from .autoencoder import RRRAutoencoder
 from .classifier import RRRFPAClassifier
@@ -15,7 +16,7 @@ from .classifier import RRRFPAClassifier
 GENUINE, FAKE = 1, 0
 
 
-class RRRGenerator(BaseEstimator):
+class RRRGenerator(PersistMixin, BaseEstimator):
     """Generative model from iDE codes (section 6): the trio (C, D, Z).
 
     ``fit(X)`` trains ``autoencoder`` on X, then ``classifier`` to tell the encodings of X

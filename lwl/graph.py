@@ -113,6 +113,73 @@ class Graph:
         return g
 
     @classmethod
+    def from_net(cls, net, activation=None):
+        """The graph a net file describes (a :class:`lwl.io.NetFile` or a path to read), any
+        shape: layered or not, sparse or dense, or the cyclic autoencoder.
+
+        A classifier net gives data nodes (no kind), ``activation`` hidden nodes (default
+        'relu') and class nodes, in the net's numbering; ``layers`` is set when the net is
+        layered (every edge joins consecutive depths, layers numbered in order).  An
+        autoencoder net gives ``activation`` nodes everywhere (default 'zigmoid'), the code
+        nodes in ``code_nodes``, and a forward pass in node-id order going round from the first
+        clamped node (the published programs' order); it must go round: see
+        :func:`check_autoencoder_net`.  The edges keep the net file's order in
+        ``edge_index`` (:meth:`to_net` gives it back).
+        """
+        from .io import NetFile, read_net_file
+        if not isinstance(net, NetFile):
+            net = read_net_file(net)
+        n = net.n_nodes
+        edges = np.column_stack([net.src, net.dst])
+        if net.kind == "classifier":
+            n_data, _, n_class = net.sizes
+            g = cls.from_edges(n, edges, np.arange(n_data), np.arange(n - n_class, n),
+                               kind=_check_activation(activation or "relu"))
+            g.layers = _layers_of(g)
+            return g
+        check_autoencoder_net(net)
+        n_data, n_encode, n_code, _ = net.sizes
+        kinds = np.full(n, KINDS[_check_activation(activation or "zigmoid")], dtype=np.int32)
+        g = cls.from_edges(n, edges, np.arange(n_data), np.empty(0, int), kind=kinds,
+                           order=np.arange(n))
+        g.code_nodes = _i32(np.arange(n_data + n_encode, n_data + n_encode + n_code))
+        return g
+
+    def net_order(self):
+        """Permutation of the stored edges into the order of the net file they came from
+        (grouped by destination, each group in the order its sources were listed)."""
+        return np.lexsort((self.edge_index, self.dst))
+
+    def to_net(self):
+        """The :class:`lwl.io.NetFile` of this graph: a classifier (data, hidden, class nodes
+        numbered in that order) or, with ``code_nodes``, an autoencoder (data, encoder, code,
+        decoder).  Edges in :meth:`net_order`."""
+        from .io import NetFile
+        n = self.n_nodes
+        nd = len(self.data_nodes)
+
+        def block(nodes, start):
+            return len(nodes) > 0 and np.array_equal(np.sort(nodes), np.arange(start, start + len(nodes)))
+
+        if not block(self.data_nodes, 0):
+            raise ValueError("a net file numbers the data nodes first (0 .. n_data-1); this "
+                             "graph does not")
+        perm = self.net_order()
+        src, dst = self.src[perm], self.dst[perm]
+        if self.code_nodes is None:
+            nc = len(self.class_nodes)
+            if not block(self.class_nodes, n - nc):
+                raise ValueError("a classifier net file numbers the class nodes last; this "
+                                 "graph does not")
+            return NetFile("classifier", (nd, n - nd - nc, nc), src, dst)
+        codes = np.sort(self.code_nodes)
+        if not block(codes, int(codes[0])):
+            raise ValueError("an autoencoder net file numbers the code nodes in one block")
+        start = int(codes[0])
+        return NetFile("autoencoder", (nd, start - nd, len(codes), n - start - len(codes)),
+                       src, dst)
+
+    @classmethod
     def from_edges(cls, n_nodes, edges, data_nodes, class_nodes, kind="relu", order=None):
         """Graph from an explicit edge list ``[(i, j), ...]`` (edge i -> j).
 
@@ -196,6 +263,48 @@ def _layers_and_edges(sizes, closed):
     edges = np.concatenate([np.column_stack([np.tile(a, len(b)), np.repeat(b, len(a))])
                             for a, b in pairs])
     return layers, edges
+
+
+def check_autoencoder_net(net):
+    """The cyclic net of section 6.1 in the published numbering (data, encoder, code, decoder)
+    must go round: encoder and code nodes read lower ids, decoder nodes read code or lower
+    decoder nodes, and the data nodes read the code or decoder nodes (the decoder closes the
+    cycle), so that a forward pass in node-id order from the data nodes, or from the code
+    nodes round to the data nodes, meets every node's inputs before the node."""
+    n_data, n_encode, n_code, _ = net.sizes
+    code_start = n_data + n_encode
+    src, dst = net.src, net.dst
+    into_data = dst < n_data
+    bad = into_data & (src < code_start)
+    if bad.any():
+        e = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"the autoencoder net does not close its cycle: data node {dst[e]} "
+                         f"reads node {src[e]}, which is not a code or decoder node (the "
+                         "decoder must feed the data nodes)")
+    bad = ~into_data & ((src >= dst) | ((dst >= code_start + n_code) & (src < code_start)))
+    if bad.any():
+        e = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"the autoencoder net does not go round: node {dst[e]} reads node "
+                         f"{src[e]} (encoder and code nodes must read lower ids, decoder nodes "
+                         "code or lower decoder nodes)")
+
+
+def _layers_of(g):
+    """Layers of an acyclic graph by depth (longest path from a data node) when every edge
+    joins consecutive depths, the data nodes are depth 0, the class nodes the last depth,
+    and each depth's nodes are consecutive ids; else None."""
+    depth = np.zeros(g.n_nodes, dtype=np.int64)
+    for j in g.order:
+        lo, hi = g.in_start[j], g.in_start[j + 1]
+        if hi > lo:
+            depth[j] = depth[g.src[lo:hi]].max() + 1
+    if not (np.all(depth[g.dst] == depth[g.src] + 1) and np.all(depth[g.data_nodes] == 0)):
+        return None
+    layers = [np.flatnonzero(depth == d) for d in range(int(depth.max()) + 1)]
+    if not (np.array_equal(np.sort(g.class_nodes), layers[-1])
+            and all(np.array_equal(l, np.arange(l[0], l[0] + len(l))) for l in layers)):
+        return None
+    return layers
 
 
 def _check_activation(name):

@@ -11,16 +11,27 @@ data nodes' coming from the last decoder layer. Parameter files: for every node 
 order, its bias then its incoming weights in the order of the net file's sources; an autoencoder's
 starts with ``Omega margin zig``.
 
-Every reader accepts a plain text file or a ``.zip`` holding one text file, and raises ValueError
-naming the file and the 1-based line of the first problem. Writers write ``.zip`` when the path ends
-in ``.zip``, and write floats in their shortest exact form, so a round trip reproduces the arrays.
+Every reader accepts a plain text file or a ``.zip`` holding one text file and reads what the
+published programs' readers (C's ``fscanf`` and ``strtod``) read, and nothing more: numbers are
+separated by C's whitespace (space, tab, newline, ``\v``, ``\f``, ``\r``; so CRLF files are fine),
+values are finite decimal numbers (``-1``, ``.5``, ``2.``, ``1e-3``; not ``1_000``, hexadecimal,
+``inf`` or ``nan``), counts, ids and labels are decimal integers within a C ``int``. Anything else
+raises :class:`FormatError` (a ValueError) naming the file, the 1-based line of the first problem and
+what was expected there. A file whose last line does not end with a newline is refused: a file cut
+short inside its last number would otherwise be read with that number shortened (the published
+programs end every line with one; add it to a hand-written file that lacks it).
+
+Writers write ``.zip`` when the path ends in ``.zip``, and write floats in their shortest exact form
+(which ``strtod`` reads back to the same double), so a round trip reproduces the arrays bit for bit.
 """
 from __future__ import annotations
 
 import io
 import numbers
+import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -29,6 +40,7 @@ import numpy as np
 from sklearn.utils import check_array, check_scalar
 
 __all__ = [
+    "FormatError", "find_cycle",
     "read_data_file", "write_data_file",
     "NetFile", "read_net_file", "write_net_file",
     "NetParams", "read_param_file", "write_param_file",
@@ -40,28 +52,141 @@ _HEADERS = {
 }
 
 
+class FormatError(ValueError):
+    """A file that does not follow its format: ``path`` (with the member of a zip), the 1-based
+    ``line`` of the first problem (None when the problem is not on a line: an unreadable zip, a
+    directory) and ``what`` was wrong or expected.  A ValueError."""
+
+    def __init__(self, name, line, what):
+        self.path, self.line, self.what = name, line, what
+        super().__init__(f"{name}, line {line}: {what}" if line is not None else f"{name}: {what}")
+
+
 def _error(name, line, what):
-    return ValueError(f"{name}, line {line}: {what}")
+    return FormatError(name, line, what)
 
 
-def _read_text(path):
-    """(text, name) of a plain text file or of the single file inside a zip; name is for messages."""
+# C's isspace in the "C" locale: what fscanf skips between numbers (bytes.split splits on the same)
+_SPACE = b" \t\n\v\f\r"
+# what strtod reads as a finite decimal number, and fscanf("%d") as an int; nothing more
+_NUMBER = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(rb"[+-]?[0-9]+")
+_NON_FINITE = re.compile(rb"[+-]?(?:inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)", re.IGNORECASE)
+_C_INT_MAX = 2**31 - 1
+
+
+def _read_bytes(path):
+    """(bytes, name) of a file, or of the single file inside a zip; name is for messages."""
     path = Path(path)
-    raw = path.read_bytes()
     name = str(path)
+    if path.is_dir():
+        raise _error(name, None, "is a directory, not a file")
+    raw = path.read_bytes()
     if raw[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            members = [m for m in zf.infolist() if not m.is_dir()]
-            if len(members) != 1:
-                raise ValueError(f"{name}: a zipped file must hold exactly one file; "
-                                 f"it holds {len(members)}")
-            raw = zf.read(members[0])
-            name = f"{path} ({members[0].filename})"
-    try:
-        return raw.decode("ascii"), name
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise _error(name, line, f"not a text file (byte {raw[exc.start]:#04x})") from None
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                members = [m for m in zf.infolist() if not m.is_dir()]
+                if len(members) != 1:
+                    raise _error(name, None, "a zipped file must hold exactly one file; it holds "
+                                             f"{len(members)}")
+                m = members[0]
+                # zipfile allocates as the data decompress, not from the sizes the zip
+                # declares, and checks the CRC: a damaged member is an error, never a huge
+                # allocation (deflate expands at most about 1032:1)
+                raw = zf.read(m)
+                name = f"{path} ({m.filename})"
+        except FormatError:
+            raise
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+                NotImplementedError, RuntimeError, ValueError) as exc:
+            raise _error(name, None, f"not a readable zip file ({type(exc).__name__}: {exc})"
+                         ) from None
+    return raw, name
+
+
+def _line_of(raw, offset):
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _show(token):
+    """A token as the messages quote it."""
+    text = repr(token.decode("ascii", "backslashreplace"))
+    return text if len(text) <= 40 else text[:36] + "...'"
+
+
+def _number_problem(token):
+    """Why a token is not a finite number (None when it is one)."""
+    if _NUMBER.fullmatch(token):
+        return None if np.isfinite(float(token)) else f"{_show(token)} is not finite"
+    if _NON_FINITE.fullmatch(token):
+        return f"{_show(token)} is not finite"
+    if any(b >= 0x80 for b in token):
+        return f"{_show(token)} is not a number (the file is not plain ASCII text)"
+    return f"{_show(token)} is not a number"
+
+
+def _check_ends_with_newline(raw, name):
+    """A file's last number must be followed by a newline: a file cut short inside its last
+    number would otherwise be read with that number shortened."""
+    body = raw.rstrip(_SPACE)
+    if not body:
+        raise _error(name, 1, "the file is empty")
+    if b"\n" not in raw[len(body):]:
+        raise _error(name, _line_of(raw, len(body)),
+                     "the last line does not end with a newline: the file may have been cut "
+                     "short inside its last number (the published programs end every line with "
+                     "one; add it if the file is complete)")
+
+
+class _Tokens:
+    """The numbers of a file (separated as fscanf separates them), read in sequence; errors
+    name the file and the line of the token concerned."""
+
+    def __init__(self, raw, name):
+        self.raw, self.name = raw, name
+        _check_ends_with_newline(raw, name)
+        self.tokens = raw.split()  # splits on C's whitespace, as fscanf does
+        self.pos = 0
+
+    def _offset(self, pos):
+        """Byte offset of token ``pos`` (found by re-splitting: only for messages)."""
+        for i, m in enumerate(re.finditer(rb"[^ \t\n\v\f\r]+", self.raw)):
+            if i == pos:
+                return m.start()
+        return len(self.raw.rstrip(_SPACE))
+
+    def error(self, what, pos=None):
+        pos = self.pos if pos is None else pos
+        return _error(self.name, _line_of(self.raw, self._offset(pos)), what)
+
+    def remaining(self):
+        return len(self.tokens) - self.pos
+
+    def next(self, what):
+        if self.pos >= len(self.tokens):
+            raise self.error(f"the file ends where {what} was expected")
+        self.pos += 1
+        return self.tokens[self.pos - 1]
+
+    def next_int(self, what, low, high=_C_INT_MAX):
+        tok = self.next(what)
+        if not _INTEGER.fullmatch(tok):
+            raise self.error(f"{what} must be an integer; found {_show(tok)}", self.pos - 1)
+        v = int(tok)
+        if not low <= v <= high:
+            raise self.error(f"{what} must be in {low}..{high}; found {v}", self.pos - 1)
+        return v
+
+    def next_float(self, what):
+        tok = self.next(what)
+        problem = _number_problem(tok)
+        if problem is not None:
+            raise self.error(f"{what} must be a finite number; {problem}", self.pos - 1)
+        return float(tok)
+
+    def expect_end(self, after):
+        if self.pos < len(self.tokens):
+            raise self.error(f"unexpected {_show(self.tokens[self.pos])} after {after}")
 
 
 def _write_text(path, text):
@@ -73,12 +198,6 @@ def _write_text(path, text):
         path.write_text(text)
 
 
-def _as_int(token):
-    """The int a token spells (decimal digits with an optional sign), or None."""
-    t = token[1:] if token[:1] in "+-" else token
-    return int(token) if t.isdigit() and t.isascii() else None
-
-
 def _fmt(values):
     return " ".join(map(repr, values))
 
@@ -88,75 +207,104 @@ def _fmt(values):
 def read_data_file(path, labelled=True):
     """Read a data file of the published programs.
 
-    Returns ``(X, y)`` (float64 ``(n_items, n_values)``, int64 ``(n_items,)``) when ``labelled``,
-    else ``X`` (NMF data, header ``n_values`` only). Blank lines between items are ignored. Values must
-    be finite; labels integers in ``0 .. n_classes-1``. The file carries no item count, so any number
-    of items (at least one) is accepted. Parsing is one ``numpy.loadtxt`` call (about 1 s for 10,000
-    MNIST digits); the line-by-line check runs only to name the line of an error.
+    Returns ``(X, y)`` (float64 ``(n_items, n_values)``, int64 ``(n_items,)``) for labelled data,
+    else ``X`` (NMF data, header ``n_values`` only). ``labelled=None`` tells the two apart by the
+    header. Blank lines are ignored; every other line after the header is one item: its values
+    (finite decimal numbers, as C's ``strtod`` reads them) and, for labelled data, an integer label
+    in ``0 .. n_classes-1``. The file carries no item count, so any number of items (at least one)
+    is accepted. Parsing is one ``numpy.loadtxt`` call (about 1 s for 10,000 MNIST digits); the
+    line-by-line check runs only to name the line of an error.
     """
-    text, name = _read_text(path)
-    head, _, body = text.partition("\n")
+    raw, name = _read_bytes(path)
+    _check_ends_with_newline(raw, name)
+    head, _, body = raw.partition(b"\n")
+    tokens = head.split()
+    if labelled is None:
+        labelled = len(tokens) == 2
     form = "`n_values n_classes`" if labelled else "`n_values`"
-    header = [_as_int(t) for t in head.split()]
-    if len(header) != (2 if labelled else 1) or any(v is None or v < 1 for v in header):
+    header = [int(t) if _INTEGER.fullmatch(t) else None for t in tokens]
+    if len(header) != (2 if labelled else 1) or any(v is None or not 1 <= v <= _C_INT_MAX
+                                                    for v in header):
         hint = ""
         if labelled and len(header) == 1:
             hint = " (unlabelled NMF data? read it with labelled=False)"
         elif not labelled and len(header) == 2:
             hint = " (labelled data? read it with labelled=True)"
+        found = head.decode("ascii", "backslashreplace").strip()
         raise _error(name, 1, f"the header must be {form} with positive integers; "
-                              f"found {head.strip()!r}{hint}")
+                              f"found {found[:60]!r}{hint}")
     n_values = header[0]
     n_classes = header[1] if labelled else None
     n_cols = n_values + bool(labelled)
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # loadtxt warns about empty input; checked below
-            table = np.loadtxt(io.StringIO(body), dtype=np.float64, comments=None, ndmin=2)
-    except ValueError as exc:
-        table, reason = None, str(exc)
-    else:
-        reason = "inconsistent contents"
-        if table.shape[0] == 0:
-            raise _error(name, text.count("\n") + 1, "no items after the header")
-    ok = table is not None and table.shape[1] == n_cols and np.isfinite(table).all()
-    if ok and labelled:
-        lab = table[:, -1]
-        ok = bool(((lab == np.floor(lab)) & (lab >= 0) & (lab < n_classes)).all())
-    if not ok:
-        _raise_first_bad_line(name, body, n_values, n_classes)
-        raise ValueError(f"{name}: could not be read: {reason}")
+    table = _load_fast(body, n_cols, n_classes)
+    if table is None:  # something is wrong (or unusual): the strict reader names the line
+        table = _parse_lines(name, body, n_values, n_classes)
     if not labelled:
         return table
     return np.ascontiguousarray(table[:, :n_values]), table[:, -1].astype(np.int64)
 
 
-def _raise_first_bad_line(name, body, n_values, n_classes):
-    """Raise the ValueError for the first malformed item line (line numbers count the header)."""
+def _load_fast(body, n_cols, n_classes):
+    """The table of a well-formed body in one numpy.loadtxt call, or None when a check fails.
+    Only bytes that finite decimal numbers and C's whitespace are made of are let through, so
+    that loadtxt reads what strtod reads (no underscores, no inf / nan, no other separators)."""
+    if body.translate(None, b"0123456789+-.eE" + _SPACE):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # loadtxt warns about empty input
+            table = np.loadtxt(io.StringIO(body.translate(_TO_SPACE).decode("ascii")),
+                               dtype=np.float64, comments=None, ndmin=2)
+    except ValueError:
+        return None
+    if table.shape[0] == 0 or table.shape[1] != n_cols or not np.isfinite(table).all():
+        return None
+    if n_classes is not None:
+        lab = table[:, -1]
+        if not ((lab >= 0) & (lab < n_classes)).all():
+            return None
+        if not all(_INTEGER.fullmatch(line.rsplit(None, 1)[-1])
+                   for line in body.split(b"\n") if line.strip()):
+            return None
+    return table
+
+
+_TO_SPACE = bytes.maketrans(b"\v\f\r", b"   ")
+
+
+def _parse_lines(name, body, n_values, n_classes):
+    """The table of a data file's body read token by token, or the FormatError of its first
+    malformed item line (line numbers count the header)."""
     n_cols = n_values + (n_classes is not None)
     what_cols = f"{n_values} values and a label" if n_classes is not None else "values"
-    for lineno, line in enumerate(body.split("\n"), start=2):
+    n_rows, lineno = 0, 1
+    for lineno, line in enumerate(body.split(b"\n"), start=2):
         tokens = line.split()
         if not tokens:
             continue
+        for j, tok in enumerate(tokens[:n_values], start=1):
+            problem = _number_problem(tok)
+            if problem is not None:
+                raise _error(name, lineno, f"value {j} must be a finite number; {problem}")
         if len(tokens) != n_cols:
             raise _error(name, lineno, f"expected {n_cols} numbers ({what_cols}); "
                                        f"found {len(tokens)}")
-        for j, tok in enumerate(tokens, start=1):
-            try:
-                v = float(tok)
-            except ValueError:
-                raise _error(name, lineno, f"entry {j} ({tok!r}) is not a number") from None
-            if not np.isfinite(v):
-                raise _error(name, lineno, f"entry {j} ({tok!r}) is not finite")
         if n_classes is not None:
-            lab = float(tokens[-1])
-            if lab != int(lab):
-                raise _error(name, lineno, f"the label {tokens[-1]!r} is not an integer")
-            if not 0 <= lab < n_classes:
+            lab = tokens[-1]
+            if not _INTEGER.fullmatch(lab):
+                ascii_ = "" if lab.isascii() else " (the file is not plain ASCII text)"
+                raise _error(name, lineno, f"the label {_show(lab)} must be an integer{ascii_}")
+            if not 0 <= int(lab) < n_classes:
                 raise _error(name, lineno, f"the label {int(lab)} is outside 0..{n_classes - 1} "
                                            f"(the header declares {n_classes} classes)")
+        n_rows += 1
+    if not n_rows:
+        raise _error(name, lineno, f"no items after the header; expected lines of {n_cols} "
+                                   f"numbers ({what_cols})")
+    # every token checked: each is a number strtod reads as Python's float does
+    tokens = body.split()
+    return np.fromiter(map(float, tokens), np.float64, len(tokens)).reshape(n_rows, n_cols)
 
 
 def write_data_file(path, X, y=None, n_classes=None):
@@ -198,9 +346,9 @@ class NetFile:
     (``sizes = (n_data, n_encode, n_code, n_decode)``). Edge ``e`` runs from node ``src[e]`` to node
     ``dst[e]`` (0-based ids); edges are grouped by destination in node order, each group in the order
     of the file's source list, which is also the order of the weights in a parameter file.
-    A classifier must be feed-forward in node order (every source id below its destination's, as the
-    published programs evaluate nodes in id order) and its data nodes have no inputs; every other
-    node, and every autoencoder node, has at least one.
+    A classifier's net is acyclic (any directed acyclic graph: layered or not, sparse or dense) and
+    its data nodes have no inputs; every other node, and every autoencoder node, has at least one.
+    An autoencoder's net is cyclic: its data nodes take their inputs from the decoder.
     """
 
     kind: str
@@ -244,11 +392,15 @@ class NetFile:
         if self.kind == "classifier":
             if np.any(dst < self.sizes[0]):
                 raise ValueError("data nodes of a classifier cannot have inputs")
-            if np.any(src >= dst):
-                raise ValueError("a classifier net must be feed-forward in node order "
-                                 "(every source id below its destination's)")
+            cycle = find_cycle(n, src, dst)
+            if cycle is not None:
+                raise ValueError(f"the net has a cycle ({' -> '.join(map(str, cycle))}); a "
+                                 "classifier net must be acyclic (feed-forward)")
         object.__setattr__(self, "src", src)
         object.__setattr__(self, "dst", dst)
+
+    def __repr__(self):
+        return f"NetFile({self.kind!r}, sizes={self.sizes}, {self.n_edges} edges)"
 
     @property
     def n_nodes(self):
@@ -268,67 +420,49 @@ class NetFile:
         return np.bincount(self.dst, minlength=self.n_nodes)
 
 
-class _Tokens:
-    """Whitespace tokens of a text with their 1-based line numbers, read in sequence."""
-
-    def __init__(self, text, name):
-        self.name = name
-        self.tokens, self.lines = [], []
-        for lineno, line in enumerate(text.split("\n"), start=1):
-            for tok in line.split():
-                self.tokens.append(tok)
-                self.lines.append(lineno)
-        self.last_line = text.count("\n") + 1 - text.endswith("\n")
-        self.pos = 0
-
-    def error(self, what, pos=None):
-        pos = self.pos if pos is None else pos
-        line = self.lines[pos] if pos < len(self.lines) else self.last_line
-        return _error(self.name, line, what)
-
-    def next(self, what):
-        if self.pos >= len(self.tokens):
-            raise self.error(f"the file ends where {what} was expected")
-        self.pos += 1
-        return self.tokens[self.pos - 1]
-
-    def next_int(self, what, low, high=None):
-        tok = self.next(what)
-        v = _as_int(tok)
-        if v is None:
-            raise self.error(f"{what} must be an integer; found {tok!r}", self.pos - 1)
-        if v < low or (high is not None and v > high):
-            rng = f"{low}..{high}" if high is not None else f">= {low}"
-            raise self.error(f"{what} must be in {rng}; found {v}", self.pos - 1)
-        return v
-
-    def next_float(self, what):
-        tok = self.next(what)
-        try:
-            v = float(tok)
-        except ValueError:
-            raise self.error(f"{what} must be a number; found {tok!r}", self.pos - 1) from None
-        if not np.isfinite(v):
-            raise self.error(f"{what} must be finite; found {tok!r}", self.pos - 1)
-        return v
-
-    def expect_end(self, after):
-        if self.pos < len(self.tokens):
-            raise self.error(f"unexpected {self.tokens[self.pos]!r} after {after}")
+def find_cycle(n_nodes, src, dst):
+    """A directed cycle of the graph with edges ``src[e] -> dst[e]`` as a list of node ids
+    (first == last), or None when the graph is acyclic."""
+    n = int(n_nodes)
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    remaining = np.bincount(dst, minlength=n)
+    order = np.argsort(src, kind="stable")
+    start = np.searchsorted(src[order], np.arange(n + 1))
+    ready = list(np.flatnonzero(remaining == 0))
+    while ready:  # Kahn's algorithm: what is left afterwards lies on or after a cycle
+        i = ready.pop()
+        for j in dst[order[start[i]:start[i + 1]]].tolist():
+            remaining[j] -= 1
+            if remaining[j] == 0:
+                ready.append(j)
+    if not remaining.any():
+        return None
+    # every node left has a predecessor left: walk back until a node repeats
+    left = remaining > 0
+    pred = np.full(n, -1)
+    pred[dst[left[src] & left[dst]]] = src[left[src] & left[dst]]
+    node, seen = int(np.flatnonzero(left)[0]), {}
+    while node not in seen:
+        seen[node] = len(seen)
+        node = int(pred[node])
+    walk = list(seen)[seen[node]:] + [node]
+    return walk[::-1]
 
 
 def read_net_file(path, kind=None):
     """Read a net file into a :class:`NetFile`.
 
     With ``kind=None`` the kind is told by the header: the numbers before the first blank line,
-    3 for a classifier, 4 for an autoencoder (the published ``completenet`` and ``autonet`` write that
-    blank line). Pass ``kind`` for a file without it. Node records must come in node order.
+    3 for a classifier, 4 for an autoencoder (the published ``completenet`` and ``autonet`` write
+    that blank line). Pass ``kind`` for a file without it. Node records must come in node order.
+    A classifier's net must be acyclic (a cycle is reported with the line of the record that
+    closes it); an autoencoder's is cyclic.
     """
-    text, name = _read_text(path)
+    raw, name = _read_bytes(path)
     if kind is None:
-        lines = text.split("\n")
         n_head = 0
-        for line in lines:
+        for line in raw.split(b"\n"):
             if not line.split():
                 break
             n_head += len(line.split())
@@ -341,12 +475,18 @@ def read_net_file(path, kind=None):
         kind = kinds[n_head]
     elif kind not in _HEADERS:
         raise ValueError(f"kind must be None, 'classifier' or 'autoencoder'; got {kind!r}")
-    tok = _Tokens(text, name)
+    tok = _Tokens(raw, name)
     sizes = tuple(tok.next_int(f"the header's {n}", 1 if n in ("n_data", "n_class", "n_code")
                                else 0) for n in _HEADERS[kind])
     n_nodes = sum(sizes)
     first = sizes[0] if kind == "classifier" else 0
-    src, dst = [], []
+    # refuse a header that declares more nodes than the file can hold records of (each needs
+    # at least 3 numbers), before anything of their size is made
+    if n_nodes > _C_INT_MAX or n_nodes - first > tok.remaining():
+        raise tok.error(f"the header declares {n_nodes} nodes, {n_nodes - first} of them with "
+                        f"inputs, each needing a record of at least 3 numbers; the file holds "
+                        f"only {tok.remaining()} numbers after the header", 0)
+    src, dst, at = [], [], []
     for node in range(first, n_nodes):
         start = tok.pos
         node_id = tok.next_int(f"the id of node {node}", 0)
@@ -361,13 +501,18 @@ def read_net_file(path, kind=None):
                 raise tok.error(f"node {node} lists itself as a source", tok.pos - 1)
             if s in seen:
                 raise tok.error(f"node {node} lists source {s} twice", tok.pos - 1)
-            if kind == "classifier" and s > node:
-                raise tok.error(f"source {s} of node {node} is a later node; a classifier net "
-                                "must be feed-forward in node order", tok.pos - 1)
             seen.add(s)
             src.append(s)
             dst.append(node)
+            at.append(tok.pos - 1)
     tok.expect_end(f"the record of the last node ({n_nodes - 1})")
+    if kind == "classifier":
+        cycle = find_cycle(n_nodes, src, dst)
+        if cycle is not None:
+            e = next(i for i, (a, b) in enumerate(zip(src, dst))
+                     if a == cycle[-2] and b == cycle[-1])
+            raise tok.error(f"the net has a cycle ({' -> '.join(map(str, cycle))}); a classifier "
+                            "net must be acyclic (feed-forward)", at[e])
     return NetFile(kind, sizes, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64))
 
 
@@ -402,8 +547,8 @@ class NetParams:
 
 def read_param_file(path, net):
     """Read a parameter file for the net ``net`` (a :class:`NetFile`) into NetParams."""
-    text, name = _read_text(path)
-    tok = _Tokens(text, name)
+    raw, name = _read_bytes(path)
+    tok = _Tokens(raw, name)
     params = NetParams(np.zeros(net.n_nodes), np.empty(net.n_edges))
     if net.kind == "autoencoder":
         params.omega = tok.next_float("Omega (first number of an autoencoder's parameter file)")

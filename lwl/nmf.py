@@ -7,6 +7,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
+from ._persist import PersistMixin
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
 from ._training import (CallbackSupportMixin, Trainer, fit_epochs, split_validation,
                         with_callbacks)
@@ -15,8 +16,8 @@ from ._validation import check_memory, check_random_state, warn_caller
 _ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
 
 
-class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportMixin,
-             BaseEstimator):
+class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
+             CallbackSupportMixin, BaseEstimator):
     """Non-negative matrix factorisation ``X ≈ W H`` found by the RRR algorithm.
 
     No loss is minimised: RRR searches for a point that satisfies two sets of constraints,
@@ -58,8 +59,11 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportM
         (rms, with ``encoder``) has not improved for ``n_iter_no_change`` epochs; the features
         of the best validation epoch are kept.
     validation_fraction : float in (0, 1), default=0.1
+        Fraction of the data held out for early stopping.
     n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping stops.
     random_state : int, Generator or None
+        Seed of the initial features.
     verbose : int, default=0
         Print the per-epoch table (1) and, within long batches, progress (2).
 
@@ -77,6 +81,8 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportM
         RRR_err of every iteration, all batches in order (Fig 4, 6). RRR_err is the rms over
         all item-edge pairs of the A-B difference, as the published program prints it; eq 22
         of the paper is this times sqrt(n_components * n_features).
+    batch_iters_ : ndarray of int
+        RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
     gwms_ : float
         Work in giga-weight-multiplies, 1e-9 * iterations * |K| * |E| (eq 24).
     status_ : str
@@ -87,6 +93,9 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportM
         Per epoch: ``epoch``, ``gwms`` (cumulative), ``iters`` (mean per batch),
         ``err_first`` and ``err_last`` (mean RRR_err at the first and last iteration of a
         batch), ``recon_err``, ``val_err`` (with early stopping), ``seconds`` (cumulative).
+    last_batch_codes_ : ndarray (n_items, n_components)
+        Codes (the consensus x_A) of the items of the last batch run, as RRR left them (the
+        published RRRnmf writes them after the features).
     n_features_in_ : int
     """
 
@@ -182,6 +191,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportM
         status = fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
                             n_epochs=n_epochs, X=X)
         self.components_, self.n_components_ = trainer.features, C
+        self.last_batch_codes_ = trainer.batch_codes
         # a solved single batch returns its consensus codes (the solution); otherwise those
         # of transform, so that fit_transform(X) and fit(X).transform(X) agree
         codes = trainer.codes if status == "converged" and trainer.codes is not None \
@@ -203,6 +213,14 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, CallbackSupportM
         if H is not None:
             raise ValueError("H is used only with init='custom'")
         return normalise_rows(rng.uniform(0.0, 1.0, size=(C, D)), self.omega)
+
+    def _check_loaded(self):
+        if hasattr(self, "components_"):
+            H = self.components_
+            if H.shape != (self.n_components_, self.n_features_in_) or H.dtype != np.float64:
+                raise ValueError(f"components_ has shape {H.shape}; expected "
+                                 f"({self.n_components_}, {self.n_features_in_})")
+            check_non_negative(H, "components_")
 
     # ------------------------------------------------------------------ inference
     def _encode(self, X):
@@ -243,6 +261,7 @@ class _NMFTrainer(Trainer):
         self.est, self.X, self.features = est, X, features
         self.batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
         self.codes = None  # consensus codes of the whole data (one batch only)
+        self.batch_codes = None  # consensus codes of the last batch run
 
     def epoch(self):
         est, firsts, lasts, iters = self.est, [], [], []
@@ -255,7 +274,8 @@ class _NMFTrainer(Trainer):
             finally:
                 if self.n_iter > n_before:
                     self.features = self.state.features()
-                    self.codes = self.state.codes() if single else None
+                    self.batch_codes = self.state.codes()
+                    self.codes = self.batch_codes if single else None
             firsts.append(errs[0])
             lasts.append(errs[-1])
             iters.append(len(errs))

@@ -171,7 +171,7 @@ def test_data_outside_the_activation_range_is_refused(X, kw, match):
 def test_codes_of_the_wrong_width_or_range_are_refused():
     m = RRRAutoencoder(n_codes=2, epochs=1, rrr_iter=1, data_batch=8, code_batch=2,
                        random_state=0).fit(small_images(d=4))
-    with pytest.raises(ValueError, match="n_codes=2"):
+    with pytest.raises(ValueError, match="has 2 code nodes"):
         m.inverse_transform(np.zeros((3, 3)))
     with pytest.raises(ValueError, match=r"codes must lie in \[0, 1\]"):
         m.inverse_transform(np.full((3, 2), 2.0))

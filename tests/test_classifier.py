@@ -155,23 +155,8 @@ def test_a_huge_net_is_refused_before_it_is_built():
         small(hidden_layer_sizes=(10**8,), batch_size=20).fit(X, y)
 
 
-def _interrupt_run_at_call(monkeypatch, n):
-    """Make the n-th call into the C engine raise KeyboardInterrupt (as Ctrl-C would)."""
-    from lwl._engine import Engine
-    real = Engine._iterate
-    calls = {"n": 0}
-
-    def interrupting(self, *args):
-        calls["n"] += 1
-        if calls["n"] == n:
-            raise KeyboardInterrupt
-        return real(self, *args)
-
-    monkeypatch.setattr(Engine, "_iterate", interrupting)
-
-
-def test_ctrl_c_keeps_the_best_parameters(monkeypatch):
-    _interrupt_run_at_call(monkeypatch, 4 * 3 + 2)   # 4 batches per epoch: in epoch 4
+def test_ctrl_c_keeps_the_best_parameters(interrupt_at_call):
+    interrupt_at_call(4 * 3 + 2)   # 4 batches per epoch: in epoch 4
     X, y = blobs(seed=7)
     with pytest.warns(RuntimeWarning, match="interrupted") as rec:
         m = small(epochs=10).fit(X, y)
@@ -180,8 +165,8 @@ def test_ctrl_c_keeps_the_best_parameters(monkeypatch):
     assert 1 - m.score(X, y) <= min(m.history_["train_err"]) + 1e-12
 
 
-def test_ctrl_c_in_the_first_epoch_counts_the_work_done(monkeypatch):
-    _interrupt_run_at_call(monkeypatch, 3)
+def test_ctrl_c_in_the_first_epoch_counts_the_work_done(interrupt_at_call):
+    interrupt_at_call(3)
     X, y = blobs(seed=7)
     with pytest.warns(RuntimeWarning, match="interrupted after 100 RRR iterations"):
         m = small(epochs=10).fit(X, y)

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lwl.io import (NetFile, NetParams, read_data_file, read_net_file, read_param_file,
+from lwl.io import (FormatError, NetFile, NetParams, read_data_file, read_net_file, read_param_file,
                     write_data_file, write_net_file, write_param_file)
 
 SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
@@ -59,9 +59,9 @@ GOOD = "3 2\n\n0 0.5 1 1\n1 1 1 0\n"
     ("3 0\n\n0 0.5 1 1\n", 1, "header"),
     (GOOD + "0 1 1\n", 5, "expected 4 numbers.*found 3"),
     (GOOD + "\n0 1 1 1 1\n", 6, "expected 4 numbers.*found 5"),
-    (GOOD + "0 abc 1 1\n", 5, "entry 2 .'abc'. is not a number"),
+    (GOOD + "0 abc 1 1\n", 5, "value 2 must be a finite number; 'abc' is not a number"),
     (GOOD + "0 nan 1 1\n", 5, "not finite"),
-    (GOOD + "0 1 1 0.5\n", 5, "label '0.5' is not an integer"),
+    (GOOD + "0 1 1 0.5\n", 5, "label '0.5' must be an integer"),
     (GOOD + "0 1 1 2\n", 5, r"label 2 is outside 0\.\.1"),
     (GOOD + "0 1 1 -1\n", 5, "outside"),
     ("3 2\n\n\n", 4, "no items"),
@@ -172,7 +172,7 @@ NET = "2 1 1\n\n2 2\n0 1\n3 1\n2\n"
     ("2 1 1\n\n2 2\n0 9\n3 1\n2\n", 4, "source id of node 2 must be in 0..3"),
     ("2 1 1\n\n2 2\n0 0\n3 1\n2\n", 4, "lists source 0 twice"),
     ("2 1 1\n\n2 2\n0 2\n3 1\n2\n", 4, "lists itself"),
-    ("2 1 1\n\n2 2\n0 3\n3 1\n2\n", 4, "feed-forward"),
+    ("2 1 1\n\n2 2\n0 3\n3 1\n2\n", 4, r"cycle \(\d -> \d -> \d\).*acyclic"),
     ("2 1 1\n\n2 2\n0 1\n3 1\n", 5, "file ends where a source id of node 3"),
     (NET + "\n7\n", 8, "unexpected '7' after the record of the last node"),
 ])
@@ -224,10 +224,10 @@ def test_param_file_as_published(tmp_path):
 
 
 @pytest.mark.parametrize("text, line, match", [
-    ("0.1\n1 2\n\n0.2\nx\n", 5, "weight 1 of 1 of node 3 must be a number"),
+    ("0.1\n1 2\n\n0.2\nx\n", 5, "weight 1 of 1 of node 3 must be a finite number; 'x' is not a number"),
     ("0.1\n1 2\n\n0.2\n", 4, "file ends where weight 1 of 1 of node 3"),
     ("0.1\n1 2\n\n0.2\n3\n\n4\n", 7, "unexpected '4'.*3 weights"),
-    ("0.1\n1 inf\n\n0.2\n3\n", 2, "must be finite"),
+    ("0.1\n1 inf\n\n0.2\n3\n", 2, "'inf' is not finite"),
 ])
 def test_malformed_param_file(tmp_path, text, line, match):
     net = NetFile("classifier", (2, 1, 1), np.array([0, 1, 2]), np.array([2, 2, 3]))
@@ -241,3 +241,61 @@ def test_malformed_autoencoder_param_header(tmp_path):
     _raises_at(tmp_path / "bad.param", 1, r"zig .* must be in 0\.\.1", read_param_file, net)
     (tmp_path / "bad.param").write_text("-1 0.2 1\n\n")
     _raises_at(tmp_path / "bad.param", 1, "Omega must be positive", read_param_file, net)
+
+
+# ------------------------------------------------------------- what fscanf / strtod would not read
+
+@pytest.mark.parametrize("text, line, match", [
+    (GOOD + "0 1\x1c1 1\n", 5, r"value 2 .*'1\\x1c1' is not a number"),   # not C whitespace
+    (GOOD + "0 1_000.25 1 1\n", 5, "'1_000.25' is not a number"),
+    (GOOD + "0 0x1p3 1 1\n", 5, "'0x1p3' is not a number"),
+    (GOOD + "0 1 1 1.0\n", 5, "label '1.0' must be an integer"),
+    (GOOD + "0 1 1 1\xe9\n", 5, "not plain ASCII"),
+    (GOOD + "0 1 1 0", 5, "does not end with a newline.*cut short"),
+    ("", 1, "empty"),
+    ("\n \n", 1, "empty"),
+])
+def test_data_file_refuses_what_c_would_not_read(tmp_path, text, line, match):
+    (tmp_path / "bad").write_bytes(text.encode("latin-1"))
+    _raises_at(tmp_path / "bad", line, match, read_data_file)
+
+
+def test_data_file_c_whitespace_is_accepted(tmp_path):
+    """\\v, \\f and \\r separate numbers as they do for fscanf; a trailing blank is fine."""
+    (tmp_path / "d").write_bytes(b"2 2\r\n\r\n0.5\v1e0 1\f\r\n-.5 +2. 0\n  \n")
+    X, y = read_data_file(tmp_path / "d")
+    assert X.tolist() == [[0.5, 1.0], [-0.5, 2.0]] and y.tolist() == [1, 0]
+
+
+def test_labelled_told_by_the_header(tmp_path):
+    (tmp_path / "d").write_text(GOOD)
+    (tmp_path / "u").write_text("2\n\n1 2\n")
+    assert len(read_data_file(tmp_path / "d", labelled=None)) == 2
+    assert read_data_file(tmp_path / "u", labelled=None).shape == (1, 2)
+
+
+def test_unreadable_files_are_format_errors(tmp_path):
+    with pytest.raises(FormatError, match="is a directory"):
+        read_data_file(tmp_path)
+    _zip(tmp_path / "z.zip", GOOD)
+    raw = bytearray((tmp_path / "z.zip").read_bytes())
+    raw[40] ^= 0xFF  # inside the deflated data or its header: a damaged zip
+    (tmp_path / "z.zip").write_bytes(bytes(raw))
+    with pytest.raises(FormatError, match=r"z\.zip"):
+        read_data_file(tmp_path / "z.zip")
+    with pytest.raises(FileNotFoundError):
+        read_data_file(tmp_path / "missing")
+
+
+def test_net_file_declaring_huge_counts_is_refused_before_allocating(tmp_path):
+    (tmp_path / "n").write_text("1000000000000 1 1\n\n2 2\n0 1\n")  # 10^12 data nodes
+    _raises_at(tmp_path / "n", 1, "header's n_data must be in 1..2147483647", read_net_file)
+    (tmp_path / "n").write_text("2 1000000 1\n\n2 2\n0 1\n")
+    _raises_at(tmp_path / "n", 1, "declares 1000003 nodes.*holds only 4 numbers", read_net_file)
+
+
+def test_non_layered_classifier_net_is_read(tmp_path):
+    """Any acyclic net, with sources in any order (a skip connection, a later id first)."""
+    (tmp_path / "n").write_text("2 2 1\n\n2 1\n3\n3 2\n0 1\n4 3\n2 0 3\n")
+    net = read_net_file(tmp_path / "n")
+    assert net.src.tolist() == [3, 0, 1, 2, 0, 3] and net.dst.tolist() == [2, 3, 3, 4, 4, 4]

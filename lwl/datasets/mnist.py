@@ -2,20 +2,23 @@
 import gzip
 import importlib.util
 import inspect
+import io
 import json
 import numbers
 import os
+import zlib
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 
 from sklearn.utils import check_scalar
-from ..io import read_data_file
+from ..io import FormatError, read_data_file
 
 _N_PIXELS = 784
 _OPENML_ID = 554  # mnist_784, version 1: 70,000 digits, the first 60,000 the training set
 _IDX_PREFIX = {"train": "train", "test": "t10k"}
+_MAX_GZIP_RATIO = 1100
 _IDX_MAGIC = {3: b"\x00\x00\x08\x03", 1: b"\x00\x00\x08\x01"}  # unsigned bytes, 3-D / 1-D
 
 _WAYS = """MNIST can be loaded from any of:
@@ -79,31 +82,50 @@ def _load_path(path, subset):
     with open(path, "rb") as f:
         head = f.read(4)
     if head[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as f:
-            head = f.read(4)
+        head = _read_bytes(path)[:4]
     if head == _IDX_MAGIC[3]:
         return _load_idx(path)
     if head == _IDX_MAGIC[1]:
-        raise ValueError(f"{path} is an IDX labels file; pass the images file (or its directory)")
+        raise FormatError(str(path), None, "is an IDX labels file; pass the images file (or its "
+                                           "directory)")
     X, y = read_data_file(path, labelled=True)
     _check_pixels(X, path)
     return X, y
 
 
 def _read_bytes(path):
+    """A file's bytes, gunzipped when it is gzipped; FormatError naming the file otherwise."""
     raw = path.read_bytes()
-    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        # read in bounded pieces: a damaged header cannot make it allocate more than the
+        # stream really expands to (deflate expands at most about 1032:1)
+        out = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(_MAX_GZIP_RATIO * len(raw) + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FormatError(str(path), None, f"not a readable gzip file ({type(exc).__name__}: "
+                                           f"{exc})") from None
+    if len(out) > _MAX_GZIP_RATIO * len(raw):
+        raise FormatError(str(path), None, "the gzip stream expands beyond what deflate can "
+                                           "produce: the file is damaged")
+    return out
 
 
 def _read_idx(path, ndim):
     raw = _read_bytes(path)
     if raw[:4] != _IDX_MAGIC[ndim]:
-        raise ValueError(f"{path}: not an IDX file of unsigned bytes with {ndim} dimension(s)")
+        raise FormatError(str(path), None, f"not an IDX file of unsigned bytes with {ndim} "
+                                           "dimension(s)")
+    if len(raw) < 4 + 4 * ndim:
+        raise FormatError(str(path), None, f"the IDX header is cut short ({len(raw)} bytes; "
+                                           f"{4 + 4 * ndim} expected)")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != np.prod(dims):
-        raise ValueError(f"{path}: the header announces {dims} = {int(np.prod(dims))} bytes of "
-                         f"data; the file holds {data.size}")
+        raise FormatError(str(path), None, f"the header announces {dims} = {int(np.prod(dims))} "
+                                           f"bytes of data; the file holds {data.size}")
+    if dims[0] == 0:
+        raise FormatError(str(path), None, "the header announces 0 items")
     return data.reshape(dims)
 
 
@@ -115,24 +137,27 @@ def _load_idx(images_path):
                                 f"{images_path}.\n" + _WAYS)
     images = _read_idx(images_path, 3)
     labels = _read_idx(labels_path, 1)
-    if images.shape[1] * images.shape[2] != _N_PIXELS:
-        raise ValueError(f"{images_path}: images are {images.shape[1]} x {images.shape[2]}, "
-                         "not 28 x 28")
+    if images.shape[1:] != (28, 28):
+        raise FormatError(str(images_path), None, f"images are {images.shape[1]} x "
+                                                  f"{images.shape[2]}; MNIST digits are 28 x 28")
     if labels.shape[0] != images.shape[0]:
-        raise ValueError(f"{images_path} holds {images.shape[0]} images but {labels_path} "
-                         f"{labels.shape[0]} labels")
-    if labels.size and labels.max() > 9:
-        raise ValueError(f"{labels_path}: labels must be 0-9; found {labels.max()}")
+        raise FormatError(str(labels_path), None, f"holds {labels.shape[0]} labels but "
+                                                  f"{images_path} {images.shape[0]} images")
+    if labels.max() > 9:
+        raise FormatError(str(labels_path), None, f"labels must be 0-9; found {labels.max()}")
     X = images.reshape(-1, _N_PIXELS).astype(np.float64) / 255.0
     return X, labels.astype(np.int64)
 
 
 def _check_pixels(X, path):
     if X.shape[1] != _N_PIXELS:
-        raise ValueError(f"{path}: items have {X.shape[1]} values; MNIST digits have {_N_PIXELS}")
+        raise FormatError(str(path), 1, f"items have {X.shape[1]} values; MNIST digits have "
+                                        f"{_N_PIXELS}")
     if X.min() < 0 or X.max() > 1:
-        raise ValueError(f"{path}: values must be in [0, 1] (pixel / 255); found "
-                         f"{X.min()} .. {X.max()}")
+        bad = np.flatnonzero(((X < 0) | (X > 1)).any(axis=1))[0]
+        raise FormatError(str(path), None, f"values must be in [0, 1] (pixel / 255); digit "
+                                           f"{bad + 1} has one outside: "
+                                           f"{X[bad][(X[bad] < 0) | (X[bad] > 1)][0]}")
 
 
 def _openml_root(data_home):

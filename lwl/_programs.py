@@ -1,0 +1,587 @@
+"""Drop-in replacements of the paper's published programs: ``lwl RRRnmf``, ``RRRclass``,
+``RRRclass_x``, ``RRRclass_fp``, ``RRRauto`` take the published programs' positional arguments in
+the same order and meaning and write the same files in the same places, so that a shell script
+runs with ``lwl`` put in front of each program name; ``completenet``, ``autonet``, ``encode`` and
+``decode`` are the helpers.
+
+What the published programs fixed in code is a named option: ``--seed`` (they seed from the
+clock; without ``--seed`` a seed is drawn and printed, so a run can be repeated), ``--threads``
+(they run on one thread; results do not depend on it) and ``--quiet`` (no progress on the
+terminal).
+
+The files (``id`` is the last argument, a path prefix):
+
+* ``id.log``: the command line, a blank line, the column header, a blank line, one row per epoch
+  (the published programs' printf formats), and after the last epoch a blank line and
+  ``secs: <CPU seconds>`` (RRRnmf also ``<n> iterations``). Rows are written as each epoch ends.
+* ``id.dat`` (RRRnmf, every epoch): the features as n_data rows of n_code values, a blank line,
+  the codes of the last batch. RRRclass ``id.dat`` / RRRclass_fp ``id.param`` (at the end) and
+  RRRauto ``id.dat`` (every epoch): the parameter file (:func:`lwl.io.write_param_file`), in
+  shortest exact form rather than six decimals (``fscanf("%lf")`` reads either).
+* RRRclass_x ``id.bad`` (every epoch): the exempted training items of the epoch (values then
+  label); it writes no parameter file and stops early when an epoch's mean first-iteration
+  RRR_err is below ``tol``.
+* RRRclass_fp ``id.fp`` (every epoch): a data file (header ``n_data 2``) of the test items of
+  class 0 that the net classifies as 1.
+* RRRauto ``id.decode`` (every epoch): reconstructions of the first ``decodesamples`` data items
+  (values then `` 1``), then decodings of the first ``decodesamples`` code samples (values then
+  `` 0``); ``id.err``: every iteration's RRR_err after the first of each batch, one a line. It
+  stops when the best (dataerr, codeerr) pair is exactly 0.
+
+Ctrl-C ends a run as the end of the last epoch would (files written, ``secs:`` logged, exit
+status 130). Files rewritten every epoch are replaced whole, never left half written.
+"""
+import argparse
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._cliopts import _converter
+from ._progress import reporting
+from .cli import (EXIT_INTERRUPTED, CLIError, atomic_path, check_output, deferred_interrupt)
+
+
+# ------------------------------------------------------------------ arguments
+
+def _param(cls, name):
+    """argparse type of an argument that is the estimator parameter ``name`` (its check)."""
+    return _converter(cls, name)[0]
+
+
+def _nonneg_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {v}")
+    return v
+
+
+def _zig(text):
+    if text not in ("0", "1"):
+        raise argparse.ArgumentTypeError(f"expected 0 (step) or 1 (zigmoid); got {text!r}")
+    return text == "1"
+
+
+def _half_margin(text):
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not (v > 0 and np.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"expected a number > 0; got {text!r}")
+    return v
+
+
+def _programs():
+    """name -> (summary, [(argument, type, help)], runner)."""
+    from .autoencoder import RRRAutoencoder as A
+    from .classifier import RRRClassifier as C
+    from .nmf import RRRNMF as N
+    common = [
+        ("batchsize", _param(C, "batch_size"), "items per batch |K| (batch_size)"),
+        ("epochs", _param(C, "epochs"), "passes over the training data"),
+        ("itermax", _param(C, "rrr_iter"), "RRR iterations per batch (rrr_iter)"),
+        ("tol", _param(C, "tol"), "a batch stops when RRR_err < tol"),
+        ("beta", _param(C, "beta"), "RRR step size"),
+        ("wnorm", _param(C, "omega"), "Omega, the norm of every node's incoming weights"),
+        ("ynorm", _param(C, "upsilon"), "Upsilon, the metric weight of the class nodes"),
+        ("margin", _param(C, "margin"), "Delta, the class margin (eq 26d)"),
+    ]
+    files = [("trainfile", str, "training data file"), ("testfile", str, "test data file"),
+             ("netfile", str, "classifier net file (any acyclic net)")]
+    ident = [("id", str, "path prefix of the output files (id.log, ...)")]
+    from .classifier import RRRFPAClassifier as F
+    return {
+        "RRRnmf": ("non-negative matrix factorisation (section 4)", [
+            ("datafile", str, "data file (header n_values)"),
+            ("codenodes", _param(N, "n_components"), "features r (n_components)"),
+            ("batchsize", _param(N, "batch_size"), "items per batch"),
+            ("epochs", _param(N, "epochs"), "passes over the data"),
+            ("itermax", _param(N, "max_iter"), "RRR iterations per batch (max_iter)"),
+            ("beta", _param(N, "beta"), "RRR step size"),
+            ("wnorm", _param(N, "omega"), "Omega, the norm of every feature"),
+            ("errstop", _param(N, "tol"), "a batch stops when RRR_err < errstop (tol)"),
+        ] + ident, _run_nmf),
+        "RRRclass": ("layered classifier (section 5)", files + common + ident, _run_class),
+        "RRRclass_x": ("classifier with eccentric exemptions (section 5.3.1)",
+                       files + common[:1] + [
+                           ("ee", _param(C, "exempt"),
+                            "exemptions per batch: a count, or a fraction of the batch if < 1")]
+                       + common[1:] + ident, _run_class),
+        "RRRclass_fp": ("two-class classifier with a false-positive allowance (section 6.2)",
+                        files + common + [("fpr", _param(F, "fpa"),
+                                           "false-positive allowance (fpa)")] + ident,
+                        _run_class),
+        "RRRauto": ("autoencoder with iDE codes (section 6.1)", [
+            ("datafile", str, "data file (values in [0, 1]; {0, 1} for the step)"),
+            ("netfile", str, "autoencoder net file"),
+            ("databatch", _param(A, "data_batch"), "data items per batch |K_d|"),
+            ("codebatch", _param(A, "code_batch"), "code items per batch |K_c|"),
+            ("epochs", _param(A, "epochs"), "passes over the data"),
+            ("itermax", _param(A, "rrr_iter"), "RRR iterations per batch"),
+            ("tol", _param(A, "tol"), "a batch stops when RRR_err < tol"),
+            ("beta", _param(A, "beta"), "RRR step size"),
+            ("wnorm", _param(A, "omega"), "Omega"),
+            ("margin", _half_margin, "HALF the gap or ramp width: the paper's Delta is twice "
+                                     "this (RRRAutoencoder's margin is the full Delta)"),
+            ("zig", _zig, "1: zigmoid activation, 0: step"),
+            ("decodesamples", _nonneg_int, "items and codes written to id.decode"),
+        ] + ident, _run_auto),
+    }
+
+
+def add_program_parsers(sub, formatter):
+    for name, (summary, arguments, runner) in _programs().items():
+        p = sub.add_parser(name, aliases=[name.lower()], formatter_class=formatter,
+                           help=f"the published {name}: {summary}",
+                           description=f"Drop-in replacement of the published program {name}: "
+                                       f"{summary}. Arguments as the published program's, in "
+                                       "the same order; the same output files.",
+                           epilog=_files_help(name))
+        for arg, typ, text in arguments:
+            p.add_argument(arg, type=typ, help=text)
+        _add_fixed_options(p)
+        p.set_defaults(run=runner, program=name, arguments=[a for a, _, _ in arguments])
+    _add_helpers(sub, formatter)
+
+
+def _add_fixed_options(p):
+    p.add_argument("--seed", type=_nonneg_int, default=None,
+                   help="random seed (the published programs seed from the clock; without "
+                        "--seed a seed is drawn and printed)")
+    p.add_argument("--threads", type=lambda t: max(1, _nonneg_int(t)), default=1,
+                   help="OpenMP threads (default 1, as the published programs; results do not "
+                        "depend on it)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress on the terminal")
+
+
+_FILES = {
+    "RRRnmf": "id.log (per-epoch table), id.dat (features and the last batch's codes, every "
+              "epoch)",
+    "RRRclass": "id.log, id.dat (the parameter file, at the end)",
+    "RRRclass_x": "id.log, id.bad (exempted items, every epoch); stops early when an epoch's "
+                  "mean first-iteration RRR_err < tol",
+    "RRRclass_fp": "id.log, id.fp (test fakes classified genuine, every epoch), id.param (at "
+                   "the end)",
+    "RRRauto": "id.log, id.dat (parameters, every epoch), id.decode, id.err; stops when the "
+               "best dataerr and codeerr are 0",
+}
+
+
+def _files_help(name):
+    return (f"Writes {_FILES[name]}. Ctrl-C writes the files as an epoch's end would and "
+            "exits with status 130.")
+
+
+# ------------------------------------------------------------------ running
+
+class _Run:
+    """One run of a published program: outputs checked up front, the log, progress, timing."""
+
+    def __init__(self, args, columns, outputs):
+        self.args, self.quiet = args, args.quiet
+        self.prefix = args.id
+        self.paths = {ext: Path(f"{args.id}.{ext}") for ext in ("log", *outputs)}
+        for ext, path in self.paths.items():
+            check_output(path, f"output file id.{ext}")
+        self.columns = columns
+        self.drawn_seed = args.seed is None
+        if self.drawn_seed:
+            args.seed = secrets.randbelow(2**31)
+        self.epoch, self.batches, self.last_print = 0, 0, time.perf_counter()
+        self.cpu0 = time.process_time()
+
+    def open_log(self):
+        words, skip = [self.args.program], True  # the arguments as typed, options left out
+        tokens = iter(self.args.argv)
+        for tok in tokens:
+            if skip:  # the subcommand's name, as typed
+                skip = False
+            elif tok in ("--seed", "--threads"):
+                next(tokens, None)
+            elif not tok.startswith("-") or _is_number(tok):
+                words.append(tok)
+        self.log = open(self.paths["log"], "w")
+        header = "".join(name.rjust(_width(fmt)) for name, fmt in self.columns)
+        self.log.write(" ".join(words) + "\n\n" + header + "\n\n")
+        self.log.flush()
+        if self.drawn_seed:
+            self.say(f"seed {self.args.seed} (pass --seed {self.args.seed} to repeat this run)")
+        self.say(header)
+
+    def say(self, text):
+        if not self.quiet:
+            print(text, flush=True)
+
+    def row(self, values):
+        line = "".join(fmt % v for (_, fmt), v in zip(self.columns, values))
+        self.log.write(line + "\n")
+        self.log.flush()
+        self.say(line)
+        self.last_print = time.perf_counter()
+
+    def progress(self, iteration=None, rrr_err=None, batch_done=False):
+        """Within an epoch, a line at most every 2 s: the batch, the iteration, RRR_err."""
+        if batch_done:
+            self.batches += 1
+        if self.quiet or rrr_err is None or time.perf_counter() - self.last_print < 2.0:
+            return
+        self.last_print = time.perf_counter()
+        where = (f"{self.batches} batches done" if batch_done
+                 else f"batch {self.batches + 1}, iteration {iteration}")
+        print(f"  epoch {self.epoch}, {where}: RRR_err {rrr_err:.3e}", flush=True)
+
+    def epochs(self, n_epochs, one_epoch, after_epoch):
+        """Run up to n_epochs; ``one_epoch(epoch)`` trains one (returns the model),
+        ``after_epoch(epoch)`` writes its row and files and returns True to stop.  Returns
+        whether Ctrl-C ended the run."""
+        interrupted = False
+        with reporting(self.progress):
+            for epoch in range(1, n_epochs + 1):
+                self.epoch, self.batches = epoch, 0
+                try:
+                    model = one_epoch(epoch)
+                    interrupted = model.status_ == "interrupted"
+                    if len(model.history_.get("epoch", [])) == epoch:
+                        with deferred_interrupt():
+                            stop = after_epoch(epoch)
+                        if stop:
+                            break
+                except KeyboardInterrupt:
+                    interrupted = True
+                if interrupted:
+                    break
+        return interrupted
+
+    def finish(self, interrupted, iterations=None):
+        secs = time.process_time() - self.cpu0
+        tail = f"\nsecs: {secs:12.3f}\n" + (f"{iterations} iterations\n"
+                                           if iterations is not None else "")
+        self.log.write(tail)
+        self.log.close()
+        self.say(tail.strip("\n"))
+        if interrupted:
+            print(f"lwl {self.args.program}: interrupted (Ctrl-C) in epoch {self.epoch}; the "
+                  f"files hold what was reached", file=sys.stderr, flush=True)
+            return EXIT_INTERRUPTED
+        return 0
+
+
+def _is_number(tok):
+    try:
+        float(tok)
+        return True
+    except ValueError:
+        return False
+
+
+def _width(fmt):
+    return int(fmt[1:].split(".")[0].rstrip("dfe"))
+
+
+def _fmt_values(values, fmt="%lf"):
+    return " ".join(fmt.replace("l", "") % v for v in values)
+
+
+def _read_data(path, labelled):
+    from .cli import _data_file
+    return _data_file(path, labelled)
+
+
+def _read_net(path, kind, program):
+    from .io import FormatError, read_net_file
+    if not Path(path).exists():
+        raise CLIError(f"no such net file: {path}")
+    try:
+        net = read_net_file(path)
+    except FormatError as exc:
+        if "pass kind=" not in str(exc):
+            raise
+        net = read_net_file(path, kind=kind)  # a header without the blank line after it
+    if net.kind != kind:
+        raise CLIError(f"{program} needs {'an' if kind[0] == 'a' else 'a'} {kind} net; "
+                       f"{path} is {'an' if net.kind[0] == 'a' else 'a'} {net.kind} net")
+    return net
+
+
+# ------------------------------------------------------------------ RRRnmf
+
+NMF_COLUMNS = [("epoch", "%5d"), ("GOPs", "%10.2f"), ("aveiter", "%9.2f"),
+               ("errstart", "%10.2e"), ("reconerr", "%10.6f")]
+
+
+def _run_nmf(args):
+    from .nmf import RRRNMF
+    run = _Run(args, NMF_COLUMNS, ["dat"])
+    X = _read_data(args.datafile, labelled=False)
+    model = RRRNMF(args.codenodes, batch_size=args.batchsize, epochs=1, max_iter=args.itermax,
+                   beta=args.beta, omega=args.wnorm, tol=args.errstop, random_state=args.seed)
+    model._validate_params()
+    run.open_log()
+
+    def after_epoch(epoch):
+        h = model.history_
+        run.row((epoch, h["gwms"][-1], h["iters"][-1], h["err_first"][-1], h["recon_err"][-1]))
+        with atomic_path(run.paths["dat"]) as tmp:
+            lines = [_fmt_values(r) for r in model.components_.T]
+            lines += [""] + [_fmt_values(r) for r in model.last_batch_codes_]
+            tmp.write_text("\n".join(lines) + "\n")
+        return False
+
+    interrupted = run.epochs(args.epochs, lambda e: model.partial_fit(X), after_epoch)
+    return run.finish(interrupted, iterations=getattr(model, "n_iter_", 0))
+
+
+# ------------------------------------------------------------------ RRRclass, _x, _fp
+
+CLASS_COLUMNS = [("epoch", "%5d"), ("GWMs", "%10.2f"), ("aveiter", "%10.2e"),
+                 ("errstart", "%10.2e"), ("errstop", "%10.2e")]
+
+
+def _run_class(args):
+    from .classifier import RRRClassifier, RRRFPAClassifier
+    program = args.program
+    fp = program == "RRRclass_fp"
+    outputs = {"RRRclass": ["dat"], "RRRclass_x": ["bad"], "RRRclass_fp": ["fp", "param"]}
+    rates = (["batchfp", "batchtn", "trainfp", "traintn", "testfp", "testtn"] if fp
+             else ["batcherr", "trainerr", "testerr"])
+    run = _Run(args, CLASS_COLUMNS + [(r, "%10.6f") for r in rates], outputs[program])
+    X, y = _read_data(args.trainfile, labelled=True)
+    X_test, y_test = _read_data(args.testfile, labelled=True)
+    net = _read_net(args.netfile, "classifier", program)
+    n_data, _, n_class = net.sizes
+    for what, A, labels, path in (("training", X, y, args.trainfile),
+                                  ("test", X_test, y_test, args.testfile)):
+        if A.shape[1] != n_data:
+            raise CLIError(f"the {what} file {path} has {A.shape[1]} values per item; the net "
+                           f"{args.netfile} has {n_data} data nodes")
+        if labels.max() >= n_class:
+            raise CLIError(f"the {what} file {path} has label {labels.max()}; the net "
+                           f"{args.netfile} has {n_class} class nodes")
+    common = dict(net=net, batch_size=args.batchsize, epochs=1, rrr_iter=args.itermax,
+                  tol=args.tol, beta=args.beta, omega=args.wnorm, upsilon=args.ynorm,
+                  margin=args.margin, random_state=args.seed, n_jobs=args.threads)
+    if fp:
+        if n_class != 2:
+            raise CLIError(f"RRRclass_fp needs a net with 2 class nodes (0 fake, 1 genuine); "
+                           f"{args.netfile} has {n_class}")
+        model = RRRFPAClassifier(fpa=args.fpr, genuine_class=1, **common)
+    else:
+        model = RRRClassifier(exempt=getattr(args, "ee", 0), **common)
+    model._validate_params()
+    if not fp:
+        model._exemptions(min(args.batchsize, len(X)))  # refuses an impossible ee now
+    run.open_log()
+    classes = np.arange(n_class)
+
+    def one_epoch(epoch):
+        return model.partial_fit(X, y, classes=classes if epoch == 1 else None)
+
+    def after_epoch(epoch):
+        h = model.history_
+        row = [epoch, h["gwms"][-1], h["iters"][-1], h["err_first"][-1], h["err_last"][-1]]
+        pred = model.predict(X_test)
+        if fp:
+            fake, genuine = y_test == 0, y_test == 1
+            test = [np.mean(pred[fake] == 1) if fake.any() else 0.0,
+                    np.mean(pred[genuine] == 0) if genuine.any() else 0.0]
+            row += [h["batch_fp"][-1], h["batch_tn"][-1], h["train_fp"][-1], h["train_tn"][-1]]
+            with atomic_path(run.paths["fp"]) as tmp:
+                items = X_test[fake & (pred == 1)]
+                tmp.write_text(f"{n_data} 2\n\n" + "".join(
+                    "".join(_c11(v) for v in item) + " 0\n" for item in items))
+        else:
+            test = [np.mean(pred != y_test)]
+            row += [h["batch_err"][-1], h["train_err"][-1]]
+        run.row(row + test)
+        if program == "RRRclass_x":
+            with atomic_path(run.paths["bad"]) as tmp:
+                tmp.write_text("".join(f"{_fmt_values(X[i])} {y[i]}\n"
+                                       for i in model.exempted_))
+            return epoch < args.epochs and h["err_first"][-1] < args.tol
+        return False
+
+    interrupted = run.epochs(args.epochs, one_epoch, after_epoch)
+    if program != "RRRclass_x" and hasattr(model, "_weights"):
+        with deferred_interrupt():
+            model.save_params(run.paths["param" if fp else "dat"])
+    return run.finish(interrupted)
+
+
+def _c11(v):
+    """C's "%11.8lf", kept apart from the value before it when it fills all 11 places."""
+    s = "%11.8f" % v
+    return s if s[0] == " " else " " + s
+
+
+# ------------------------------------------------------------------ RRRauto
+
+AUTO_COLUMNS = CLASS_COLUMNS + [(n, "%10.6f") for n in ("dataerr", "codeerr", "dataerr*",
+                                                         "codeerr*")]
+
+
+def _run_auto(args):
+    from .autoencoder import RRRAutoencoder, _binary_codes, check_activation_range
+    run = _Run(args, AUTO_COLUMNS, ["dat", "decode", "err"])
+    X = _read_data(args.datafile, labelled=None)
+    X = X[0] if isinstance(X, tuple) else X
+    net = _read_net(args.netfile, "autoencoder", "RRRauto")
+    if X.shape[1] != net.sizes[0]:
+        raise CLIError(f"the data file {args.datafile} has {X.shape[1]} values per item; the "
+                       f"net {args.netfile} has {net.sizes[0]} data nodes")
+    activation = "zigmoid" if args.zig else "step"
+    check_activation_range(X, activation, f"the data of {args.datafile}")
+    model = RRRAutoencoder(net=net, data_batch=args.databatch, code_batch=args.codebatch,
+                           epochs=1, rrr_iter=args.itermax, tol=args.tol, beta=args.beta,
+                           omega=args.wnorm, margin=2 * args.margin, activation=activation,
+                           random_state=args.seed, n_jobs=args.threads)
+    model._validate_params()
+    from .graph import Graph
+    Graph.from_net(net, activation)  # a net that does not go round is refused now
+    run.open_log()
+    run.paths["err"].write_text("")
+    best = [np.inf, None, None]
+    seen = {"iters": 0, "errs": 0}
+    ds = args.decodesamples
+
+    def after_epoch(epoch):
+        h = model.history_
+        d, c = h["data_err_items"][-1], h["code_err_items"][-1]
+        if d * d + c * c < best[0]:
+            best[:] = [d * d + c * c, d, c]
+        run.row([epoch, h["gwms"][-1], h["iters"][-1], h["err_first"][-1], h["err_last"][-1],
+                 d, c, best[1], best[2]])
+        model.save_params(run.paths["dat"])
+        codes = (_binary_codes(model.n_codes_)[:ds] if model._exhaustive()
+                 else model.sample_codes(ds, random_state=args.seed))
+        items = X[:ds]
+        with atomic_path(run.paths["decode"]) as tmp:
+            rec = model.inverse_transform(model.transform(items)) if len(items) else items
+            dec = model.inverse_transform(codes) if len(codes) else codes
+            tmp.write_text("".join(f"{_fmt_values(r)} 1\n" for r in rec)
+                           + "".join(f"{_fmt_values(r)} 0\n" for r in dec))
+        # every iteration's RRR_err after the first of each batch
+        iters = model.batch_iters_[seen["iters"]:]
+        errs = model.rrr_err_[seen["errs"]:]
+        keep = np.ones(len(errs), bool)
+        keep[np.concatenate([[0], np.cumsum(iters)[:-1]]).astype(int)] = False
+        with open(run.paths["err"], "a") as fh:
+            fh.write("".join(f"{e:e}\n" for e in errs[keep]))
+        seen["iters"], seen["errs"] = len(model.batch_iters_), len(model.rrr_err_)
+        return best[0] == 0
+
+    interrupted = run.epochs(args.epochs, lambda e: model.partial_fit(X), after_epoch)
+    return run.finish(interrupted)
+
+
+# ------------------------------------------------------------------ helpers
+
+def _add_helpers(sub, formatter):
+    p = sub.add_parser("completenet", formatter_class=formatter,
+                       help="net file of a fully connected layered classifier",
+                       description="Write the net file of a fully connected layered "
+                                   "classifier, numbered as the published completenet numbers "
+                                   "it (data nodes, each hidden layer, class nodes).")
+    p.add_argument("sizes", type=_pos_int, nargs="+", metavar="SIZE",
+                   help="layer sizes from the data to the class nodes, e.g. 784 20 10")
+    p.add_argument("--out", "-o", default=None, metavar="NETFILE",
+                   help="where to write it (default: the terminal)")
+    p.set_defaults(run=_run_completenet)
+
+    p = sub.add_parser("autonet", formatter_class=formatter,
+                       help="net file of a cyclic autoencoder",
+                       description="Write the net file of the cyclic autoencoder of section "
+                                   "6.1, numbered as the published autonet numbers it (data, "
+                                   "encoder layers, codes, decoder layers; the last layer feeds "
+                                   "the data nodes).")
+    p.add_argument("sizes", type=_pos_int, nargs="+", metavar="SIZE",
+                   help="layer sizes: data, encoder layers, codes, decoder layers, e.g. "
+                        "784 200 10 200")
+    p.add_argument("--code-layer", type=_pos_int, default=None, metavar="K",
+                   help="which layer holds the codes (0 is the data; default: the middle, "
+                        "len(sizes) // 2)")
+    p.add_argument("--out", "-o", default=None, metavar="NETFILE",
+                   help="where to write it (default: the terminal)")
+    p.set_defaults(run=_run_autonet)
+
+    for name, what, src in (("encode", "iDE codes of data", "DATAFILE"),
+                            ("decode", "decodings of codes", "CODEFILE")):
+        p = sub.add_parser(name, formatter_class=formatter,
+                           help=f"{what} with a trained autoencoder's parameter file",
+                           description=f"Write the {what} (a data file, labels kept) with the "
+                                       "autoencoder of a net file and a parameter file (RRRauto's "
+                                       "id.dat).")
+        p.add_argument("source", metavar=src,
+                       help="data file (labelled or not)" if name == "encode" else
+                            "data file of codes (labelled or not)")
+        p.add_argument("netfile", help="the autoencoder's net file")
+        p.add_argument("paramfile", help="its parameter file (RRRauto's id.dat)")
+        p.add_argument("--out", "-o", default=None, metavar="FILE",
+                       help="where to write them (default: the terminal)")
+        p.set_defaults(run=_run_codec, direction=name)
+
+
+def _pos_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return v
+
+
+def _write_out(out, write):
+    """Write through ``write(path)`` to ``out``, or to the terminal when out is None."""
+    if out is not None:
+        check_output(out)
+        write(out)
+        return 0
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "out"
+        write(path)
+        sys.stdout.write(path.read_text())
+    return 0
+
+
+def _run_completenet(args):
+    from .graph import Graph
+    from .io import write_net_file
+    if len(args.sizes) < 2:
+        raise CLIError("give at least two layer sizes (data and class nodes)")
+    net = Graph.layered(args.sizes).to_net()
+    return _write_out(args.out, lambda p: write_net_file(p, net))
+
+
+def _run_autonet(args):
+    from .graph import Graph
+    from .io import write_net_file
+    if len(args.sizes) < 2:
+        raise CLIError("give at least two layer sizes (data and code nodes)")
+    k = len(args.sizes) // 2 if args.code_layer is None else args.code_layer
+    if not 0 < k < len(args.sizes):
+        raise CLIError(f"--code-layer must be in 1..{len(args.sizes) - 1}; got {k}")
+    net = Graph.autoencoder(args.sizes, k, activation="step").to_net()
+    return _write_out(args.out, lambda p: write_net_file(p, net))
+
+
+def _run_codec(args):
+    from .autoencoder import RRRAutoencoder
+    from .io import write_data_file
+    if args.out is not None:
+        check_output(args.out)
+    for path in (args.source, args.netfile, args.paramfile):
+        if not Path(path).exists():
+            raise CLIError(f"no such file: {path}")
+    data = _read_data(args.source, labelled=None)
+    A, y = data if isinstance(data, tuple) else (data, None)
+    net = _read_net(args.netfile, "autoencoder", f"lwl {args.direction}")
+    model = RRRAutoencoder.load_params(args.paramfile, net)
+    out = model.transform(A) if args.direction == "encode" else model.inverse_transform(A)
+    return _write_out(args.out, lambda p: write_data_file(p, out, y))
