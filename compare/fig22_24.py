@@ -2,7 +2,7 @@
 classifier of iDE codes with a false-positive allowance filters samples of the code; the
 accepted ones decode to generated digits.
 
-    python compare/fig22_24.py --quick [--data-dir DIR]   # minutes: small classifier run
+    python compare/fig22_24.py --quick [--data-dir DIR]   # 2000 digits, 5 epochs
     python compare/fig22_24.py [--data-dir DIR]           # the paper's settings, 20 epochs
 
 The autoencoder is the one compare/fig20_21.py saved (compare/results/fig20_21_autoencoder.pkl);
@@ -10,8 +10,8 @@ without it, one is trained here first (fig20_21's quick settings, --ae-epochs). 
 paper for the classifier: 10 -> 50 -> 50 -> 50 -> 2, ReLU, beta 1, Omega 5, Upsilon 1,
 Delta 0.1, fpa 25%, the encodings of 10^4 training digits (genuine) and 2 x 10^4 samples of the
 iDE code (fake), batches of 500, 1000 RRR iterations per batch, 20 epochs (3400 GWMs); the
-test set is built the same way from the test digits. Quick mode: 2000 digits, 100 iterations
-per batch, 5 epochs.
+test set is built the same way from the test digits. Quick mode: 2000 digits (and 4000 fakes),
+5 epochs.
 Writes compare/results/fig22_24.csv (fp and tn per epoch on batches, training and test sets:
 Figs 22-23) and fig24_generated.png (50 generated digits), and prints the acceptance rate.
 """
@@ -53,7 +53,7 @@ def main():
               "epochs first", flush=True)
         ae = autoencoder(args.ae_epochs, args.seed).fit(X)
     clf = RRRFPAClassifier((50, 50, 50), margin=0.1, omega=5.0, upsilon=1.0, beta=1.0,
-                           batch_size=500, rrr_iter=100 if args.quick else 1000,
+                           batch_size=500, rrr_iter=1000,
                            epochs=5 if args.quick else 20, fpa=0.25, random_state=args.seed,
                            verbose=1)
     gen = RRRGenerator(ae, clf, prefit=True, random_state=args.seed)
