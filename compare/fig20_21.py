@@ -13,10 +13,9 @@ bound is the rms error of the best rank-10 affine model of the same data (SVD), 
 reads: the original text format, IDX, or scikit-learn's OpenML cache).
 Writes compare/results/fig20_21.csv (per epoch), fig20_codes.png (the ten code
 distributions), fig21_digits.png (test digits through the autoencoder, decoded code samples)
-and fig20_21_autoencoder.pkl (the trained model, which fig22_24.py uses).
+and fig20_21_autoencoder.npz (the trained model, lwl.load reads it; fig22_24.py uses it).
 """
 import argparse
-import pickle
 
 import matplotlib
 matplotlib.use("Agg")
@@ -78,8 +77,7 @@ def main():
             for e, g, d, c, r, s in zip(h["epoch"], h["gwms"], h["data_err"], h["code_err"],
                                         h["err_last"], h["seconds"])]
     path = write_csv("fig20_21.csv", rows)
-    with open(results_path("fig20_21_autoencoder.pkl"), "wb") as fh:
-        pickle.dump(model, fh)
+    model.save(results_path("fig20_21_autoencoder.npz"))
 
     Z = model.code_distribution_
     fig, axes = plt.subplots(2, 5, figsize=(12, 4.5), sharex=True)

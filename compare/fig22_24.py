@@ -5,7 +5,7 @@ accepted ones decode to generated digits.
     python compare/fig22_24.py --quick [--data-dir DIR]   # 2000 digits, 5 epochs
     python compare/fig22_24.py [--data-dir DIR]           # the paper's settings, 20 epochs
 
-The autoencoder is the one compare/fig20_21.py saved (compare/results/fig20_21_autoencoder.pkl);
+The autoencoder is the one compare/fig20_21.py saved (compare/results/fig20_21_autoencoder.npz);
 without it, one is trained here first (fig20_21's quick settings, --ae-epochs). Settings of the
 paper for the classifier: 10 -> 50 -> 50 -> 50 -> 2, ReLU, beta 1, Omega 5, Upsilon 1,
 Delta 0.1, fpa 25%, the encodings of 10^4 training digits (genuine) and 2 x 10^4 samples of the
@@ -16,7 +16,6 @@ Writes compare/results/fig22_24.csv (fp and tn per epoch on batches, training an
 Figs 22-23) and fig24_generated.png (50 generated digits), and prints the acceptance rate.
 """
 import argparse
-import pickle
 
 import matplotlib
 matplotlib.use("Agg")
@@ -25,6 +24,7 @@ import matplotlib.pyplot as plt
 from _classify import load_mnist_10k
 from _common import markdown_table, results_path, timed, write_csv
 from fig20_21 import autoencoder, image_grid
+import lwl
 from lwl import RRRFPAClassifier, RRRGenerator
 
 PAPER = {"test_fp": 0.316, "train_fp": 0.285}
@@ -42,10 +42,9 @@ def main():
     X, _, X_test, _ = load_mnist_10k(args.data_dir)
     X, X_test = X[:n_train], X_test[:n_train]
 
-    saved = results_path("fig20_21_autoencoder.pkl")
+    saved = results_path("fig20_21_autoencoder.npz")
     if saved.is_file():
-        with open(saved, "rb") as fh:
-            ae = pickle.load(fh)
+        ae = lwl.load(saved)
         print(f"autoencoder from {saved}: {ae.gwms_:.0f} GWMs of training on "
               f"{len(ae.code_distribution_)} digits, data_err {ae.data_err_:.4f}")
     else:
