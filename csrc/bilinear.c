@@ -16,7 +16,7 @@
  * precision of 1 + u when the root approaches the pole (x close to w), where x' depends on
  * (x - w) / (1 + u).  The root is found by the safeguarded Newton / bisection of appendix B:
  * start at u = 0 (e = 1), bracket with the pole (e = 0), take the Newton step when it stays
- * inside the bracket, bisect otherwise (on the better-conditioned function k_of_e below).
+ * inside the bracket, bisect otherwise (on the better-conditioned function k of lanes.h).
  *
  * Degenerate case (eq 18 fails: x = w, or x = -w after the flip, i.e. B = 0).  Then h0 has
  * no pole at u = -1 and may stay positive on (-1, 0]; the nearest points are then the whole
