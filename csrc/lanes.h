@@ -27,6 +27,15 @@
 #define LWL_HOT
 #endif
 
+/* A function the compiler must not inline: the hot loops run in one called from an entry
+ * point that sets the floating-point mode around the call (fpmode.h), so that no
+ * arithmetic can be moved across the change of mode. */
+#if defined(__GNUC__)
+#define LWL_NOINLINE __attribute__((noinline))
+#else
+#define LWL_NOINLINE
+#endif
+
 /* Before a loop over lanes whose arrays the compiler cannot prove distinct (they are). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define LWL_IVDEP _Pragma("GCC ivdep")
