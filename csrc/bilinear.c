@@ -16,7 +16,7 @@
  * precision of 1 + u when the root approaches the pole (x close to w), where x' depends on
  * (x - w) / (1 + u).  The root is found by the safeguarded Newton / bisection of appendix B:
  * start at u = 0 (e = 1), bracket with the pole (e = 0), take the Newton step when it stays
- * inside the bracket, bisect otherwise (on the better-conditioned function k_of_e below).
+ * inside the bracket, bisect otherwise (on the better-conditioned function k of lanes.h).
  *
  * Degenerate case (eq 18 fails: x = w, or x = -w after the flip, i.e. B = 0).  Then h0 has
  * no pole at u = -1 and may stay positive on (-1, 0]; the nearest points are then the whole
@@ -28,6 +28,7 @@
 #include <math.h>
 #include "lwl_internal.h"
 #include "lanes.h"
+#include "fpmode.h"
 
 /* A = |x + w|^2 / 4, B = |x - w|^2 / 4. */
 static void bilinear_sums(int n, const double *x, const double *w, double *A, double *B)
@@ -81,13 +82,22 @@ double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, 
     return u;
 }
 
-double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
-                                 double inv_g2, double u0)
+static LWL_NOINLINE double project_from(int n, double *x, double *w, double *y, double omega,
+                                        double inv_g2, double u0)
 {
     double A, B, T = omega * *y, c = omega * omega * inv_g2, e, sgn;
     bilinear_sums(n, x, w, &A, &B);
     lwl_roots_lockstep(1, &A, &B, &T, &c, &u0, &e, &sgn);
     return lwl_bilinear_apply(n, x, w, y, omega, inv_g2, e, sgn);
+}
+
+double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
+                                 double inv_g2, double u0)
+{
+    lwl_fp_saved fp = lwl_fp_enter(); /* IEEE default mode, the caller's restored (fpmode.h) */
+    double u = project_from(n, x, w, y, omega, inv_g2, u0);
+    lwl_fp_leave(fp);
+    return u;
 }
 
 double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega, double inv_g2)

@@ -170,16 +170,19 @@ void lwl_project_node(int kind, double delta, double wx, double g2, double c,
 
 /* ReLU node of one block without clamps (eq 28): nearer of the ray x = 0,
  * z <= 0 and the ray x = z >= 0 in the metric a dx^2 + c dz^2, a = outdeg, c = g2 / 2;
- * the same arithmetic as lwl_project_node, in lanes. */
-LWL_INLINE void relu_lanes(double a, double c, const double *restrict xs, const double *y,
-                           const double *b, double *restrict xa, double *restrict ya,
-                           double *restrict ba)
+ * the arithmetic of lwl_project_node, in lanes, except that the two divisions per lane
+ * (x = xs / a and the ray's (a x + c z) / (a + c)) are multiplications by the node's
+ * reciprocals inv_a = 1 / a (0 when a = 0) and inv_ac = 1 / (a + c): a vector division
+ * costs as much as a dozen multiplications or more. */
+LWL_INLINE void relu_lanes(double a, double c, double inv_a, double inv_ac,
+                           const double *restrict xs, const double *y, const double *b,
+                           double *restrict xa, double *restrict ya, double *restrict ba)
 {
     for (int l = 0; l < L; l++) {
-        double x = a > 0.0 ? xs[l] / a : 0.0, z = y[l] - b[l];
+        double x = xs[l] * inv_a, z = y[l] - b[l];
         double z1 = z < 0.0 ? z : 0.0, ez = z1 - z;
         double d1 = a * (x * x) + c * (ez * ez);
-        double t = (a * x + c * z) / (a + c);
+        double t = (a * x + c * z) * inv_ac;
         t = t > 0.0 ? t : 0.0;
         double ex = t - x, et = t - z;
         double d2 = a * (ex * ex) + c * (et * et);
@@ -201,6 +204,7 @@ LWL_HOT void lwl_node_step(const lwl_net_ws *ws, const double *xsum, int bk)
     for (int n = 0; n < N; n++) {
         long o = off + (long)n * L;
         int od = ws->outdeg[n], has_y = ws->in_start[n + 1] > ws->in_start[n];
+        double inv_od = od > 0 ? 1.0 / od : 0.0; /* x_A = xs / od as xs * inv_od */
         const double *xs = xsum + o, *cl = ws->clamp ? ws->clamp + o : NULL;
         double *xa = ws->xa + o, *ya = ws->ya + o, *ba = ws->ba + o;
         const double *y = ws->y + o, *b = ws->b + o;
@@ -212,16 +216,17 @@ LWL_HOT void lwl_node_step(const lwl_net_ws *ws, const double *xsum, int bk)
             /* x free (or the clamp value of an input), y - b unconstrained by the node */
             int input = kind == NODE_INPUT;
             for (int l = 0; l < L; l++) {
-                double x = od > 0 ? xs[l] / od : 0.0;
+                double x = xs[l] * inv_od;
                 xa[l] = (input && cl && cl[l] == cl[l]) ? cl[l] : x;
                 ya[l] = has_y ? y[l] : 0.0;
                 ba[l] = has_y ? b[l] : 0.0;
             }
         } else if (kind == NODE_RELU && !clamped && has_y) {
-            relu_lanes((double)od, 0.5 * ws->g2[n], xs, y, b, xa, ya, ba);
+            double c = 0.5 * ws->g2[n];
+            relu_lanes((double)od, c, inv_od, 1.0 / (od + c), xs, y, b, xa, ya, ba);
         } else {
             for (int l = 0; l < L; l++) {
-                double x = od > 0 ? xs[l] / od : 0.0, yy = has_y ? y[l] : 0.0, bb = has_y ? b[l] : 0.0;
+                double x = xs[l] * inv_od, yy = has_y ? y[l] : 0.0, bb = has_y ? b[l] : 0.0;
                 lwl_project_node(kind, ws->delta[n], (double)od, has_y ? ws->g2[n] : 0.0,
                                  cl ? cl[l] : NAN, &x, &yy, &bb);
                 xa[l] = x;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include "lwl_internal.h"
 #include "lanes.h"
+#include "fpmode.h"
 
 #define L LWL_LANES
 #define CHUNK_BLOCKS 4
@@ -262,7 +263,7 @@ LWL_INLINE void update_edges(const lwl_net_ws *ws, int lo, int hi, double *restr
             }
             double dx = xb - xa_s[l], dw = wb - wat;
             errv[l] += dx * dx + dw * dw;
-            double xn = xt[l] + beta * dx, wn = wt[l] + beta * dw;
+            double xn = lwl_flush(xt[l] + beta * dx), wn = lwl_flush(wt[l] + beta * dw);
             xt[l] = xn;
             wt[l] = wn;
             xse[l] += xn;
@@ -371,7 +372,10 @@ LWL_INLINE double edge_block(lwl_net_ws *ws, int bk, double *restrict xsum, doub
     return lane_sum(errv);
 }
 
-LWL_HOT int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
+/* The iterations; each parallel region sets the IEEE default mode in every thread it runs
+ * on (a thread's mode is its own) and ors the flags they met into *flags (fpmode.h). */
+static LWL_HOT LWL_NOINLINE int net_iterate(lwl_net_ws *ws, int max_iter, double tol,
+                                            double *err_out, int *flags)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
     int nb = n_blocks(K), nch = n_chunks(K);
@@ -381,29 +385,44 @@ LWL_HOT int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *er
     double *restrict sel = xsum + (long)nb * N * L;    /* [2K] class-step selection */
     double *restrict chunks = sel + 2L * K;            /* [chunks][per_chunk]: item sums of w,
                                                           error, degenerate-lane scratch */
+    int fl = 0;
     consensus_sums(ws, wsum, xsum, chunks);
     int it = 0;
     while (it < max_iter) {
         project_weights(ws, wsum);
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(ws->n_threads) if (nb * N > 4096)
+#pragma omp parallel num_threads(ws->n_threads) if (nb * N > 4096) reduction(| : fl)
 #endif
-        for (int bk = 0; bk < nb; bk++)
-            lwl_node_step(ws, xsum, bk);
+        {
+            lwl_fp_saved fp = lwl_fp_enter();
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int bk = 0; bk < nb; bk++)
+                lwl_node_step(ws, xsum, bk);
+            fl |= lwl_fp_leave(fp);
+        }
         lwl_class_step(ws, sel);
         double err2 = biases(ws);
 
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(ws->n_threads)
+#pragma omp parallel num_threads(ws->n_threads) reduction(| : fl)
 #endif
-        for (int ch = 0; ch < nch; ch++) {
-            double *part = chunks + ch * per_chunk;
-            int b1 = (ch + 1) * CHUNK_BLOCKS < nb ? (ch + 1) * CHUNK_BLOCKS : nb;
-            double err = 0.0;
-            memset(part, 0, sizeof(double) * E);
-            for (int bk = ch * CHUNK_BLOCKS; bk < b1; bk++)
-                err += edge_block(ws, bk, xsum, part, part + E + 1);
-            part[E] = err;
+        {
+            lwl_fp_saved fp = lwl_fp_enter();
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+            for (int ch = 0; ch < nch; ch++) {
+                double *part = chunks + ch * per_chunk;
+                int b1 = (ch + 1) * CHUNK_BLOCKS < nb ? (ch + 1) * CHUNK_BLOCKS : nb;
+                double err = 0.0;
+                memset(part, 0, sizeof(double) * E);
+                for (int bk = ch * CHUNK_BLOCKS; bk < b1; bk++)
+                    err += edge_block(ws, bk, xsum, part, part + E + 1);
+                part[E] = err;
+            }
+            fl |= lwl_fp_leave(fp);
         }
         memset(wsum, 0, sizeof(double) * E);
         for (int ch = 0; ch < nch; ch++) {
@@ -417,6 +436,16 @@ LWL_HOT int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *er
         if (err < tol)
             break;
     }
+    *flags = fl;
+    return it;
+}
+
+int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
+{
+    int flags;
+    lwl_fp_saved fp = lwl_fp_enter(); /* IEEE default mode, the caller's restored (fpmode.h) */
+    int it = net_iterate(ws, max_iter, tol, err_out, &flags);
+    ws->fp_flags = flags | lwl_fp_leave(fp);
     return it;
 }
 
@@ -457,8 +486,9 @@ static double node_input(const lwl_net_ws *ws, int n, const double *v, const dou
     return s / ws->omega;
 }
 
-void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
-                     const double *bias, double *v, double *y, double *fv)
+static LWL_NOINLINE void net_forward(const lwl_net_ws *ws, int n_items, const double *clamp,
+                                     const double *w, const double *bias, double *v,
+                                     double *y, double *fv)
 {
     int N = ws->n_nodes;
     for (int k = 0; k < n_items; k++) {
@@ -494,6 +524,14 @@ void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, con
                 fv[off + n] = ws->in_start[n + 1] > ws->in_start[n]
                     ? lwl_node_activation(ws->kind[n], ws->delta[n], yk[n] - bias[n]) : vk[n];
     }
+}
+
+void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
+                     const double *bias, double *v, double *y, double *fv)
+{
+    lwl_fp_saved fp = lwl_fp_enter(); /* IEEE default mode, the caller's restored (fpmode.h) */
+    net_forward(ws, n_items, clamp, w, bias, v, y, fv);
+    lwl_fp_leave(fp);
 }
 
 const char *lwl_vector_path(void)

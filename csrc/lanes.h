@@ -16,6 +16,8 @@
 #define LWL_LANES_H
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
     && __GNUC__ >= 9 && !defined(LWL_NO_CLONES)
@@ -23,6 +25,15 @@
 #define LWL_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define LWL_HOT
+#endif
+
+/* A function the compiler must not inline: the hot loops run in one called from an entry
+ * point that sets the floating-point mode around the call (fpmode.h), so that no
+ * arithmetic can be moved across the change of mode. */
+#if defined(__GNUC__)
+#define LWL_NOINLINE __attribute__((noinline))
+#else
+#define LWL_NOINLINE
 #endif
 
 /* Before a loop over lanes whose arrays the compiler cannot prove distinct (they are). */
@@ -45,43 +56,77 @@
 #define LWL_MAX_ROOT_STEPS 100
 #define LWL_NEWTON_STOP 1e-10
 
-/* k(e) = e - sqrt(B / D(e)),  D(e) = A / (2 - e)^2 - T + c (e - 1), its derivative, and
- * D, dD/de, without branches: k = -inf where D <= 0 (the root lies to the right), k = D when
- * B = 0 (then the zero of D is sought).  See bilinear.c for why k rather than h0. */
-LWL_INLINE void lwl_k_of_e(double e, double A, double B, double T, double c, double *k,
-                           double *dk, double *D_out, double *dD_out)
+/* Where the root search stands at a point e of the flipped frame (g = 2 - e = 1 - u,
+ * e = 1 + u), from the problem's A, B, T, c (lwl_roots_lockstep):
+ *     h(e) = A / g^2 - B / e^2 - T + c (e - 1) = D(e) - B / e^2,
+ * and the search works on k(e) = e - sqrt(B / D(e)) (k = -inf where D <= 0; k = D when
+ * B = 0), which has the same root.  Written with
+ *     N = g^2 D = A - (T + c (1 - e)) g^2,   P = g^3 dD/de = 2 A + c g^3,   S = sqrt(B N),
+ * (polynomials in e, and one square root) k is (e N - g S) / N, so its sign is that of
+ *     kn = e N - g S   where N > 0,
+ * and nothing here divides: the one division per point is the Newton step that follows
+ * (lwl_next_point).  The earlier form, k = e - sqrt(B / D) with D from 1 / (2 - e) and its
+ * derivative from 1 / D, took three divisions and a square root per point, and divisions
+ * and square roots are the slowest vector instructions (on some CPUs several times slower
+ * per element than on others); see lwl_roots_lockstep for the count. */
+typedef struct {
+    double N, P, S, kn;
+    double ks; /* of the sign of k, 0 where k = 0: kn where N > 0, N when B = 0, else < 0 */
+} lwl_root_point;
+
+LWL_INLINE void lwl_root_eval(double e, double A, double B, double T, double c,
+                              lwl_root_point *q)
 {
-    double a = 1.0 / (2.0 - e);
-    double D = A * a * a - T + c * (e - 1.0);
-    double dD = 2.0 * A * a * a * a + c;
-    double inv_d = 1.0 / D;
-    double r = B * inv_d;
-    double s = sqrt(r > 0.0 ? r : 0.0);
-    double kv = e - s, dkv = 1.0 + 0.5 * s * dD * inv_d;
-    kv = D > 0.0 ? kv : -HUGE_VAL;
-    dkv = D > 0.0 ? dkv : 1.0;
-    *k = B == 0.0 ? D : kv;
-    *dk = B == 0.0 ? dD : dkv;
-    *D_out = D;
-    *dD_out = dD;
+    double g = 2.0 - e, g2 = g * g;
+    double N = A - (T + c * (1.0 - e)) * g2;
+    double S = sqrt(B * N); /* NaN where N < 0, where it is not used */
+    q->N = N;
+    q->P = 2.0 * A + c * (g2 * g);
+    q->S = S;
+    q->kn = e * N - g * S;
+    q->ks = B == 0.0 ? N : (N > 0.0 ? q->kn : N - B); /* (N - B, not a constant: GCC 12
+                                                          then keeps the loop vectorised) */
 }
 
-/* The next point of the safeguarded Newton search from a point ea with k(ea), dk(ea),
- * bracket lo < root <= hi and the D, dD/de of hi (see lwl_roots_lockstep).  *fin = 1 when
- * that Newton step is below LWL_NEWTON_STOP: quadratic convergence, the point is then the
- * root to rounding (kept in the closed bracket: the root can be e = 1, u = 0, exactly, as at
- * the start of a batch, where the point may round onto the bound). */
-LWL_INLINE double lwl_next_point(double ea, double k, double dk, double lo, double hi, double Dh,
-                                 double dDh, double B, int use_phi, int *fin)
+/* The next point of the safeguarded Newton search from a point ea with q = lwl_root_eval
+ * there, bracket lo < root <= hi and the N, P of hi (see lwl_roots_lockstep).  The Newton
+ * step on k is
+ *     k / k' = N kn / (N^2 + S P / 2)     (k' = 1 + S P / (2 N^2), N > 0),
+ * and on phi(e) = e^2 D(e) - B, from hi (hg = 2 - hi),
+ *     phi / phi' = hg (hi^2 Nh - B hg^2) / (2 hi hg Nh + hi^2 Ph):
+ * one division either way.  *fin = 1 when that Newton step is below LWL_NEWTON_STOP:
+ * quadratic convergence, the point is then the root to rounding (kept in the closed bracket:
+ * the root can be e = 1, u = 0, exactly, as at the start of a batch, where the point may
+ * round onto the bound). */
+LWL_INLINE double lwl_next_point(double ea, lwl_root_point q, double lo, double hi, double Nh,
+                                 double Ph, double B, int use_phi, int *fin)
 {
-    double phi = hi * hi * Dh - B, dphi = 2.0 * hi * Dh + hi * hi * dDh;
+    double hg = 2.0 - hi;
+    double num_phi = hg * (hi * hi * Nh - B * (hg * hg));
+    double den_phi = 2.0 * hi * hg * Nh + hi * hi * Ph;
+    double num_k = q.N * q.kn, den_k = q.N * q.N + 0.5 * q.S * q.P;
     double base = use_phi ? hi : ea;
-    double en = base - (use_phi ? phi : k) / (use_phi ? dphi : dk);
+    double en = base - (use_phi ? num_phi : num_k) / (use_phi ? den_phi : den_k);
     int inside = (en > lo) & (en < hi);
     int small = fabs(en - base) <= LWL_NEWTON_STOP * base;
     double en_in = en < lo ? lo : (en > hi ? hi : en);
     *fin = small;
     return small ? en_in : (inside ? en : 0.5 * (lo + hi));
+}
+
+/* 2^-E for M > 0 of binary exponent E (M / 2^E in [1, 2)), exactly, with M clamped to
+ * [2^-1000, 2^1000] first (so 0 gives 2^1000).  Arithmetic on the bits without branches or
+ * integer selects, so that the loop calling it vectorises. */
+LWL_INLINE double lwl_inverse_scale(double M)
+{
+    int64_t bits, inv;
+    double r;
+    M = M > 0x1p1000 ? 0x1p1000 : M;
+    M = M < 0x1p-1000 ? 0x1p-1000 : M;
+    memcpy(&bits, &M, sizeof bits);
+    inv = 0x7fe0000000000000LL - (bits & 0x7ff0000000000000LL);
+    memcpy(&r, &inv, sizeof r);
+    return r;
 }
 
 /* Roots of m <= LWL_ROOT_BLOCK problems in lockstep (appendix B, safeguarded Newton).
@@ -91,6 +136,10 @@ LWL_INLINE double lwl_next_point(double ea, double k, double dk, double lo, doub
  * sgn[p] = +-1 give the root u = sgn (e - 1); e[p] = 0 flags the degenerate case (x = sgn w
  * with no root inside: u = -sgn).
  *
+ * Each problem is first scaled by a power of two (exact) so that A + B + |T| + c is in
+ * [1, 2): the polynomials of lwl_root_eval are of fourth degree in the data, and this keeps
+ * them far from overflow and underflow whatever the scale of x and w.
+ *
  * Each problem keeps a bracket lo < root <= hi (k(lo) < 0 <= k(hi); initially 0 and 1, or
  * the warm start on its side) and takes Newton steps on k, bisecting when a step leaves the
  * bracket.  k is concave when T > 0, so a step from the right of the root can overshoot
@@ -98,74 +147,73 @@ LWL_INLINE double lwl_next_point(double ea, double k, double dk, double lo, doub
  * and bisection would need many halvings to find the thin window between the two.  So once
  * such an overshoot has been seen, the steps are Newton steps from the right end hi on
  * phi(e) = e^2 D(e) - B, which has the same root and is convex and increasing where D > 0:
- * they approach the root from the right, monotonically and quadratically near it.
+ * they approach the root from the right, monotonically and quadratically near it.  A
+ * problem with B = 0 (x = sgn w: the zero of D is sought) takes these steps throughout.
  *
  * Each pass evaluates k at every unfinished problem's next point and then decides the
  * point after it, so a problem finishes in the pass whose evaluation makes the next Newton
- * step negligible.  The passes are branch-free loops over the problems (a finished problem
- * keeps its values), so the divisions and square roots of several problems run in one
- * vector instruction. */
+ * step negligible.  A pass costs one square root and one division per problem (and the
+ * projection that uses the root one more division, 1 / (e (2 - e))).  The passes are
+ * branch-free loops over the problems (a finished problem keeps its values), so the
+ * divisions and square roots of several problems run in one vector instruction. */
 LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double *restrict B,
                                    const double *restrict T, const double *restrict c,
                                    const double *u0, double *e, double *restrict sgn)
 {
     double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
-    double lo[LWL_ROOT_BLOCK], hi[LWL_ROOT_BLOCK], Dh[LWL_ROOT_BLOCK], dDh[LWL_ROOT_BLOCK];
+    double lo[LWL_ROOT_BLOCK], hi[LWL_ROOT_BLOCK], Nh[LWL_ROOT_BLOCK], Ph[LWL_ROOT_BLOCK];
     double bad[LWL_ROOT_BLOCK], done[LWL_ROOT_BLOCK], er[LWL_ROOT_BLOCK];
-    double n_active = 0.0;
+    int n_active = 0;
 
     for (int p = 0; p < m; p++) {
         /* Flip w -> -w when the root lies in (0, 1): then sgn = -1. */
         int flip = A[p] - B[p] - T[p] < 0.0;
         double s = flip ? -1.0 : 1.0;
-        double ap = flip ? B[p] : A[p], bp = flip ? A[p] : B[p], tp = flip ? -T[p] : T[p];
+        double sc = lwl_inverse_scale(A[p] + B[p] + fabs(T[p]) + c[p]);
         double uf0 = s * u0[p];
-        double e0 = ((uf0 <= 0.0) & (uf0 > -1.0)) ? 1.0 + uf0 : 1.0;
-        double k0, dk0, D0, dD0;
-        lwl_k_of_e(e0, ap, bp, tp, c[p], &k0, &dk0, &D0, &dD0);
-        int degenerate = (bp == 0.0) & (0.25 * ap - tp - c[p] >= 0.0);
-        int right = k0 > 0.0;
-        /* k(0+) < 0 <= k(1): at e = 1, D = A - T and dD = 2 A + c */
-        double lop = right ? 0.0 : e0, hip = right ? e0 : 1.0;
-        double Dhp = right ? D0 : ap - tp, dDhp = right ? dD0 : 2.0 * ap + c[p];
-        int use_phi = D0 <= 0.0, small;
-        double en = lwl_next_point(e0, k0, dk0, lop, hip, Dhp, dDhp, bp, use_phi, &small);
         sgn[p] = s;
-        a[p] = ap;
-        b[p] = bp;
-        t[p] = tp;
-        cc[p] = c[p];
-        lo[p] = lop;
-        hi[p] = hip;
-        Dh[p] = Dhp;
-        dDh[p] = dDhp;
-        bad[p] = use_phi ? 1.0 : 0.0;
-        er[p] = degenerate ? 0.0 : (k0 == 0.0 ? e0 : en);
-        done[p] = (degenerate | (k0 == 0.0) | small) ? 1.0 : 0.0;
-        n_active += 1.0 - done[p];
+        a[p] = sc * (flip ? B[p] : A[p]);
+        b[p] = sc * (flip ? A[p] : B[p]);
+        t[p] = sc * (s * T[p]);
+        cc[p] = sc * c[p];
+        er[p] = ((uf0 <= 0.0) & (uf0 > -1.0)) ? 1.0 + uf0 : 1.0;
+    }
+    for (int p = 0; p < m; p++) {
+        int degenerate = (b[p] == 0.0) & (0.25 * a[p] - t[p] - cc[p] >= 0.0);
+        /* k(0+) < 0 <= k(1): at e = 1, N = A - T and P = 2 A + c */
+        lo[p] = 0.0;
+        hi[p] = 1.0;
+        Nh[p] = a[p] - t[p];
+        Ph[p] = 2.0 * a[p] + cc[p];
+        bad[p] = b[p] == 0.0 ? 1.0 : 0.0; /* B = 0: the zero of D, from the right (phi = e^2 D) */
+        er[p] = degenerate ? 0.0 : er[p];
+        done[p] = degenerate ? 1.0 : 0.0;
+        n_active += !degenerate;
     }
 
-    for (int step = 0; step < LWL_MAX_ROOT_STEPS && n_active > 0.0; step++) {
-        n_active = 0.0;
+    for (int step = 0; step <= LWL_MAX_ROOT_STEPS && n_active > 0; step++) {
+        n_active = 0;
         for (int p = 0; p < m; p++) {
-            double ep = er[p], kn, dkn, Dn, dDn;
-            lwl_k_of_e(ep, a[p], b[p], t[p], cc[p], &kn, &dkn, &Dn, &dDn);
-            int right = kn > 0.0;
+            double ep = er[p];
+            lwl_root_point q;
+            lwl_root_eval(ep, a[p], b[p], t[p], cc[p], &q);
+            int right = q.ks > 0.0;
             double lon = right ? lo[p] : ep, hin = right ? ep : hi[p];
-            double Dhn = right ? Dn : Dh[p], dDhn = right ? dDn : dDh[p];
-            int use_phi = (bad[p] != 0.0) | (Dn <= 0.0), small;
-            double en = lwl_next_point(ep, kn, dkn, lon, hin, Dhn, dDhn, b[p], use_phi, &small);
-            int root = (kn == 0.0) | (hin - lon <= 1e-15 * hin);
+            double Nhn = right ? q.N : Nh[p], Phn = right ? q.P : Ph[p];
+            int use_phi = (bad[p] != 0.0) | (q.N <= 0.0), small;
+            double en = lwl_next_point(ep, q, lon, hin, Nhn, Phn, b[p], use_phi, &small);
+            int root = (q.ks == 0.0) | (hin - lon <= 1e-15 * hin);
             int live = done[p] == 0.0;
             er[p] = live ? (root ? ep : en) : er[p];
             lo[p] = live ? lon : lo[p];
             hi[p] = live ? hin : hi[p];
-            Dh[p] = live ? Dhn : Dh[p];
-            dDh[p] = live ? dDhn : dDh[p];
+            Nh[p] = live ? Nhn : Nh[p];
+            Ph[p] = live ? Phn : Ph[p];
             bad[p] = (live & use_phi) ? 1.0 : bad[p];
             done[p] = (live & !(root | small)) ? 0.0 : 1.0;
-            n_active += 1.0 - done[p];
         }
+        for (int p = 0; p < m; p++)
+            n_active += done[p] == 0.0;
     }
     for (int p = 0; p < m; p++)
         e[p] = er[p];

@@ -27,6 +27,12 @@ double lwl_bilinear_project(int n, double *x, double *w, double *y, double omega
 double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double omega,
                                  double inv_g2, double u0);
 
+/* Floating-point events a computation met (the fp_flags of the workspaces below): an
+ * operand was subnormal (detected on x86 only), a result was tiny and inexact.  The C core
+ * computes in the IEEE default mode and keeps subnormals out of its iterates (fpmode.h);
+ * these flags are how tests and benchmarks check that it does. */
+enum { LWL_FP_SUBNORMAL = 1, LWL_FP_UNDERFLOW = 2 };
+
 /* ---- RRR non-negative matrix factorisation (paper section 4, eq 14, 22) ---------------
  * Data Y[k][j], k < n_items (|K|), j < n_data (|D|); n_code (|C|) code nodes.
  * Edge i -> j from code node i to data node j; variables per item k and edge:
@@ -47,6 +53,7 @@ typedef struct {
                                                          iterations, last first (warm starts;
                                                          0 at first) */
     double *scratch;      /* [lwl_nmf_scratch_size(...)] workspace */
+    int fp_flags;         /* set by lwl_nmf_iterate: LWL_FP_* events of its last call */
 } lwl_nmf_ws;
 
 /* Run up to max_iter RRR iterations, stopping after the first whose RRR_err < tol.
@@ -142,6 +149,8 @@ typedef struct {
     int *assigned;           /* [n_items]  class projected to (-1: none / exempted)       */
     double *class_dist;      /* [n_items]  squared class-projection distance to the label */
     double *scratch;         /* [lwl_net_scratch_size(ws)] for the largest n_items used    */
+    int fp_flags;            /* set by lwl_net_iterate: LWL_FP_* events of its last call, in
+                                any thread                                                */
 } lwl_net_ws;
 /* Built with OpenMP (the default, see lwl/_build.py), the node step and the edge pass run
  * items in parallel; sums are formed in fixed blocks of items, so the results are the

@@ -21,6 +21,7 @@
 #include <string.h>
 #include "lwl_internal.h"
 #include "lanes.h"
+#include "fpmode.h"
 
 #define LANES 16
 #if LWL_ROOT_BLOCK < LANES
@@ -163,7 +164,7 @@ LWL_INLINE void apply_update(const lwl_nmf_ws *ws, int k, int j0, int n,
             double xb = (r + e[l] * wsg) * f[l], wb = (e[l] * xr - r) * sf[l];
             double dx = xb - xa, dw = wb - wa[l];
             ev[l] += dx * dx + dw * dw;
-            double xn = x[l] + beta * dx, wn = w[l] + beta * dw;
+            double xn = lwl_flush(x[l] + beta * dx), wn = lwl_flush(w[l] + beta * dw);
             x[l] = xn;
             w[l] = wn;
             xp[l] += xn;
@@ -196,7 +197,7 @@ static void apply_update_scalar(const lwl_nmf_ws *ws, int k, int j0, int n, cons
             long t = ((long)k * C + i) * D + j;
             double dx = gx[i] - ws->code[k * C + i], dw = gw[i] - ws->feature[(long)i * D + j];
             ev += dx * dx + dw * dw;
-            double xn = ws->x[t] + beta * dx, wn = ws->w[t] + beta * dw;
+            double xn = lwl_flush(ws->x[t] + beta * dx), wn = lwl_flush(ws->w[t] + beta * dw);
             ws->x[t] = xn;
             ws->w[t] = wn;
             xpart[((long)k * C + i) * LANES + j % LANES] += xn;
@@ -206,7 +207,8 @@ static void apply_update_scalar(const lwl_nmf_ws *ws, int k, int j0, int n, cons
     }
 }
 
-LWL_HOT int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
+static LWL_HOT LWL_NOINLINE int nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol,
+                                             double *err_out)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
     int per_item = (D + LANES - 1) / LANES, n_blk = K * per_item;
@@ -269,5 +271,13 @@ LWL_HOT int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *er
         if (err < tol)
             break;
     }
+    return it;
+}
+
+int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
+{
+    lwl_fp_saved fp = lwl_fp_enter(); /* IEEE default mode, the caller's restored (fpmode.h) */
+    int it = nmf_iterate(ws, max_iter, tol, err_out);
+    ws->fp_flags = lwl_fp_leave(fp);
     return it;
 }

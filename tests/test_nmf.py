@@ -103,7 +103,9 @@ def test_early_stopping_keeps_the_best_validation_epoch():
     val = m.history_["val_err"]
     assert m.status_ in ("early_stopping", "max_iter")
     if m.status_ == "early_stopping":
-        assert len(val) < 60 and min(val) < min(val[-2:])
+        # the last n_iter_no_change + 1 epochs brought no strict improvement (a run that
+        # reaches a fixed point repeats its validation error exactly)
+        assert len(val) < 60 and min(val[:-3]) <= min(val[-3:])
     best = int(np.argmin(val))
     # the kept features give the best validation error: re-evaluate it on the same split
     from sklearn.model_selection import train_test_split
