@@ -41,8 +41,8 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
             why = ("an acyclic (feed-forward) classifier net, header `n_data n_hidden n_class`"
                    if self._net_kind == "classifier" else
                    "a cyclic autoencoder net, header `n_data n_encode n_code n_decode`")
-            raise ValueError(f"{name} needs {why}; net={self.net!r} is a{'n' if net.kind[0] == 'a' else ''} "
-                             f"{net.kind} net")
+            article = "an" if net.kind[0] == "a" else "a"
+            raise ValueError(f"{name} needs {why}; net={self.net!r} is {article} {net.kind} net")
         return net
 
     def _new_engine(self, n_items, rng, parameters=None, **options):

@@ -161,7 +161,8 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
 
     # ------------------------------------------------------------------ set-up
     def _layer_sizes(self):
-        return [self.n_features_in_, *layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"), len(self.classes_)]
+        hidden = layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
+        return [self.n_features_in_, *hidden, len(self.classes_)]
 
     def _batch_size(self, n_samples):
         if self.batch_size > n_samples:
