@@ -5,7 +5,9 @@
     python compare/fig20_21.py [--data-dir DIR]           # 10^4 digits, 40 epochs, as the paper
 
 Settings of the paper: Omega 10, Delta 0.4, beta 1, batches of 200 data + 20 codes, 50 RRR
-iterations per batch. data_err and code_err are eq 40-41 (one rms over all items and nodes):
+iterations per batch; but Delta defaults to 1.0 here (--margin 0.4 is the paper's): with the
+paper's 0.4 our runs stall near the error of the mean image (0.265 against 0.259 on 2000 digits,
+README), each batch fitted and the others forgotten, while 1.0 passes the linear bound. data_err and code_err are eq 40-41 (one rms over all items and nodes):
 per epoch from the feed-around at the start of every batch (as the published program logs
 them), and at the end over the whole training set and as many code samples. The linear
 bound is the rms error of the best rank-10 affine model of the same data (SVD), the paper's
@@ -26,7 +28,9 @@ from _classify import load_mnist_10k
 from _common import markdown_table, results_path, timed, write_csv
 from lwl import RRRAutoencoder
 
-PAPER = {"data_err": 0.153, "code_err": 0.040, "linear": 0.185, "gwms": "just under 7000"}
+PAPER = {"data_err": 0.153, "code_err": 0.040, "linear": 0.185, "gwms": "just under 7000",
+         "margin": 0.4}
+MARGIN = 1.0  # Delta of our runs; the paper's 0.4 stalls (module docstring)
 SECONDS_PER_GWM = 3.3  # compare/bench.py, MNIST autoencoder case, AMD EPYC, 2026-12-01
 
 
@@ -36,8 +40,8 @@ def linear_bound(X, n_codes):
     return float(np.sqrt(np.sum(s[n_codes:] ** 2) / X.size))
 
 
-def autoencoder(epochs, seed, verbose=1):
-    return RRRAutoencoder((200,), n_codes=10, activation="zigmoid", margin=0.4, omega=10.0,
+def autoencoder(epochs, seed, margin=MARGIN, verbose=1):
+    return RRRAutoencoder((200,), n_codes=10, activation="zigmoid", margin=margin, omega=10.0,
                           beta=1.0, data_batch=200, code_batch=20, rrr_iter=50, epochs=epochs,
                           random_state=seed, verbose=verbose)
 
@@ -60,6 +64,8 @@ def main():
     ap.add_argument("--n-train", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--margin", type=float, default=MARGIN,
+                    help=f"Delta, the zigmoid's ramp width (default {MARGIN}; the paper's is 0.4)")
     args = ap.parse_args()
     n_train = args.n_train or (2000 if args.quick else 10_000)
     epochs = args.epochs or (8 if args.quick else 40)
@@ -70,7 +76,7 @@ def main():
           f"{gwms * SECONDS_PER_GWM / 60:.0f} min at {SECONDS_PER_GWM} s/GWM", flush=True)
 
     bound = linear_bound(X, 10)
-    model = autoencoder(epochs, args.seed)
+    model = autoencoder(epochs, args.seed, args.margin)
     _, sec = timed(model.fit, X)
     h = model.history_
     rows = [dict(epoch=e, gwms=g, data_err=d, code_err=c, err_last=r, seconds=s)
@@ -99,6 +105,7 @@ def main():
         ["", "ours", "paper"],
         [["training digits, epochs, GWMs", f"{n_train}, {epochs}, {model.gwms_:.0f}",
           f"10000, 40, {PAPER['gwms']}"],
+         ["Delta (zigmoid ramp width)", f"{args.margin}", f"{PAPER['margin']}"],
          ["data_err, last epoch (batch starts)", f"{h['data_err'][-1]:.4f}", "-"],
          ["data_err, whole training set at the end", f"{model.data_err_:.4f}",
           f"{PAPER['data_err']}"],
