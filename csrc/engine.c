@@ -19,7 +19,8 @@
  *      of the bilinear projections (several nodes at once), project and update x, w, y, and
  *      accumulate the sums that steps 1 and 2 of the next iteration need.          O(|K||E|)
  * So the O(|K||E|) arrays are read and written once per iteration (step 4 reads a node's
- * edges twice, the second time from cache).
+ * edges twice, the second time from cache, and prefetches the next node's edges while it
+ * updates this one's, so that the reads from memory overlap the arithmetic).
  *
  * Sums over items are formed per chunk of CHUNK_BLOCKS blocks and the chunks added in
  * order, so the results do not depend on how many threads (OpenMP) share the chunks.
@@ -29,10 +30,13 @@
  * O(|K||E|) arithmetic of an edge (reflection, projection from the root, update) runs in
  * lwl_real, so the float build moves half the bytes and uses vectors of 16 floats.  What
  * stays double in both builds:
- *   - every sum over items (w consensus, b consensus) and over a node's edges (x_A's
- *     out-edge sums, the A and B of the bilinear problem, the squared error): in float a
- *     sum of |K| = 1000 terms, or of a node's 784 squares, would lose several digits, and
- *     A, B fix the root that the whole projection rests on;
+ *   - the sums over items beyond one block (w and b consensus) and the sums of squares
+ *     over a node's edges (the A and B of the bilinear problem, the squared error): in
+ *     float a sum of |K| = 1000 terms, or of a node's 784 squares, would lose several
+ *     digits, and A, B fix the root that the whole projection rests on.  (A block's 16
+ *     terms of the w sum and the out-edge sums of x, at most outdeg terms of one item, are
+ *     lwl_real: they carry the rounding of the stored values themselves, and converting
+ *     them would cost the float build's edge loop a third of its instructions);
  *   - the norms (w_A to the sphere of radius omega) and the means (x_A, b_B), formed from
  *     those sums and rounded to lwl_real once;
  *   - the root search (lanes.h) and the multipliers it starts from, the y update and the
