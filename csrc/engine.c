@@ -19,7 +19,7 @@
  *      of the bilinear projections (several nodes at once), project and update x, w, y, and
  *      accumulate the sums that steps 1 and 2 of the next iteration need.          O(|K||E|)
  * So the O(|K||E|) arrays are read and written once per iteration (step 4 reads a node's
- * edges twice, the second time from cache, and prefetches the next node's edges while it
+ * edges twice, the second time from cache, and prefetches the next group's edges while it
  * updates this one's, so that the reads from memory overlap the arithmetic).
  *
  * Sums over items are formed per chunk of CHUNK_BLOCKS blocks and the chunks added in
@@ -303,8 +303,10 @@ static void degenerate_lane(const LWL_NET_WS *ws, int lo, int hi, const lwl_real
  * one block) from its reflection, and the updates, in lwl_real (the root's e, sgn and
  * f = 1 / (e (2 - e)) rounded to it once); the error and the sums in double.
  * with_degenerate: take the lanes with deg[l] = 1 from dgx, dgw [indeg][L] (a separate
- * instance of the loop, so the common case pays nothing for them). */
-LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, lwl_real *restrict xk,
+ * instance of the loop, so the common case pays nothing for them).  Edge t prefetches the
+ * x and w of edge t + ahead (the next group's, whose reflection comes next). */
+LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
+                             lwl_real *restrict xk,
                              lwl_real *restrict wk, const lwl_real *restrict xak,
                              const double *restrict e, const double *restrict sgn,
                              const double *restrict f, const double *restrict deg,
@@ -327,8 +329,8 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, lwl_real *res
         lwl_real *restrict xse = xs + (long)src[t] * L;
         lwl_real wat = wa[t], wl[L];
         for (int c = 0; c < (int)(sizeof(lwl_real) * L / 64); c++) {
-            __builtin_prefetch(xt + (long)(hi - lo) * L + c * (64 / sizeof(lwl_real)));
-            __builtin_prefetch(wt + (long)(hi - lo) * L + c * (64 / sizeof(lwl_real)));
+            __builtin_prefetch(xt + ahead * L + c * (64 / sizeof(lwl_real)));
+            __builtin_prefetch(wt + ahead * L + c * (64 / sizeof(lwl_real)));
         }
         LWL_IVDEP
         for (int l = 0; l < L; l++) {
@@ -357,9 +359,10 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, lwl_real *res
 /* Project node n (lanes of block bk) given its roots e, sgn and reflected y (yr), and update
  * x, w, y, mult; accumulate the out-edge sums of x (xs), the item sums of w (part) and the
  * squared error per lane (errv, padding lanes included: the caller weights them out).
- * dg: scratch for degenerate lanes. */
-LWL_INLINE void project_update(LWL_NET_WS *ws, int n, long noff, lwl_real *restrict xk,
-                               lwl_real *restrict wk, const double *restrict e,
+ * ahead: the prefetch distance (update_edges).  dg: scratch for degenerate lanes. */
+LWL_INLINE void project_update(LWL_NET_WS *ws, int n, long noff, long ahead,
+                               lwl_real *restrict xk, lwl_real *restrict wk,
+                               const double *restrict e,
                                const double *restrict sgn, const double *restrict yr,
                                const lwl_real *restrict lw, lwl_real *restrict xs,
                                double *restrict part, double *restrict errv, double *dg)
@@ -381,7 +384,8 @@ LWL_INLINE void project_update(LWL_NET_WS *ws, int n, long noff, lwl_real *restr
         ws->mult[o + l] = u[l];
     }
     if (!any_deg) {
-        update_edges(ws, lo, hi, xk, wk, xak, e, sgn, f, deg, NULL, NULL, 0, lw, xs, part, errv);
+        update_edges(ws, lo, hi, ahead, xk, wk, xak, e, sgn, f, deg, NULL, NULL, 0, lw, xs,
+                     part, errv);
         return;
     }
     double *dgx = dg, *dgw = dg + (long)(hi - lo) * L;
@@ -389,7 +393,8 @@ LWL_INLINE void project_update(LWL_NET_WS *ws, int n, long noff, lwl_real *restr
         if (deg[l] != 0.0)
             degenerate_lane(ws, lo, hi, xk, wk, xak, l, sgn[l], yr[l], inv_g2,
                             dg + 2L * (hi - lo) * L, dgx, dgw);
-    update_edges(ws, lo, hi, xk, wk, xak, e, sgn, f, deg, dgx, dgw, 1, lw, xs, part, errv);
+    update_edges(ws, lo, hi, ahead, xk, wk, xak, e, sgn, f, deg, dgx, dgw, 1, lw, xs, part,
+                 errv);
 }
 
 /* Edge pass over the items of block bk (eq 26h, the B step of the edges): nodes are taken
@@ -444,8 +449,8 @@ LWL_INLINE double edge_block(LWL_NET_WS *ws, int bk, lwl_real *restrict xsum,
         for (int n = n0; n < n1; n++) {
             if (in_start[n + 1] == in_start[n])
                 continue;
-            project_update(ws, n, noff, xk, wk, e + p * L, sgn + p * L, yr + p * L, lwr, xs,
-                           part, errv, dg);
+            project_update(ws, n, noff, in_start[n1] - in_start[n0], xk, wk, e + p * L,
+                           sgn + p * L, yr + p * L, lwr, xs, part, errv, dg);
             p++;
         }
         n0 = n1;
