@@ -42,6 +42,9 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     data-enveloping and disentangled (iDE); with the step activation and ``code_batch ==
     2**n_codes`` they are all binary codes instead (section 6.3.1).
 
+    float32 data train on a single-precision state (half the memory traffic per iteration;
+    parameters, codes and decodings in float32); data of any other dtype train in float64.
+
     Parameters
     ----------
     encoder_layer_sizes : tuple of int, default=()

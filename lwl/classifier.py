@@ -22,6 +22,10 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     class node and ``y - b <= 0`` on the others. Batches run ``rrr_iter`` RRR iterations each,
     warm-started from the previous batch's parameters (section 5.4).
 
+    float32 data train on a single-precision state (half the memory traffic per iteration;
+    ``coefs_``, ``intercepts_`` and decision functions in float32, a little less accurate);
+    data of any other dtype train in float64.
+
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(20,)
@@ -359,7 +363,8 @@ class RRRFPAClassifier(RRRClassifier):
     constraint is the genuine one, up to ``fpa`` times the batch's fakes (those nearer by the
     most) are projected as genuine, the rest as fake. Trained on encodings of data (genuine)
     and samples of an iDE code (fake), it is the filter of the generative model
-    (:class:`lwl.RRRGenerator`).
+    (:class:`lwl.RRRGenerator`). float32 data train in single precision, as in
+    :class:`RRRClassifier`.
 
     Parameters
     ----------

@@ -25,6 +25,10 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     ``omega``; eq 14a-c) and B (``x·w = y`` for every data value; eq 14d), by the iteration
     ``x += beta (P_B(2 P_A(x) - x) - P_A(x))`` (eq 3-4). A fixed point is a factorisation.
 
+    float32 data run on a single-precision state (``components_`` and codes in float32; RRR_err
+    then levels off near 1e-7, so ``tol`` should be above that); data of any other dtype run in
+    float64.
+
     Parameters
     ----------
     n_components : int or None, default=None
