@@ -12,8 +12,8 @@ values of one edge (node) side by side (csrc/lwl.h).
 
 The state (and so the consensus parameters and the forward pass) is float64 or, with
 ``dtype=np.float32``, float32: half the memory traffic per iteration, the C core's ``_f32``
-functions (csrc/real.h: sums over items and edges, norms and the root search stay double).
-The multipliers ``mult`` are float64 either way.  :meth:`Engine.state` and
+functions (csrc/engine.c says which sums, norms and searches stay double).  The multipliers
+``mult`` are float64 either way.  :meth:`Engine.state` and
 :meth:`Engine.set_state` convert to and from plain (items, edges) / (items, nodes) arrays.
 
 Metric (eq 27, 30, 31): g2 = outdeg for hidden nodes, ``upsilon`` for class nodes.  Delta
