@@ -169,10 +169,13 @@ LWL_INLINE void consensus_sums(const LWL_NET_WS *ws, double *wsum, lwl_real *xsu
             lwl_real *xs = xsum + (long)bk * N * L, lw[L], wl[L];
             lane_weights_real(K, bk, lw);
             for (int e = 0; e < E; e++) {
-                lwl_real *xse = xs + (long)ws->src[e] * L;
+                lwl_real *restrict xse = xs + (long)ws->src[e] * L;
+                const lwl_real *restrict xe = xk + (long)e * L, *restrict we = wk + (long)e * L;
+                LWL_IVDEP
+                LWL_NO_UNROLL
                 for (int l = 0; l < L; l++) {
-                    xse[l] += xk[(long)e * L + l];
-                    wl[l] = lw[l] * wk[(long)e * L + l];
+                    xse[l] += xe[l];
+                    wl[l] = lw[l] * we[l];
                 }
                 part[e] += lane_sum_real(wl);
             }
