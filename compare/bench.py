@@ -12,8 +12,10 @@ other processes share the cores the wall-clock figure grows and the CPU figure m
 The run starts with the machine: CPU model, the version of the hot loops it runs, and its
 copy bandwidth (a numpy copy of a 512 MiB array). For the network cases it prints the
 bandwidth the iteration's own traffic reaches: the engine reads and writes every item's x and
-w once per iteration (32 bytes per edge-item in double precision, section "passes" of
-csrc/engine.c), which bounds the speed once the state (16 |K| |E| bytes) is far beyond cache.
+w once per iteration (32 bytes per edge-item in double precision, 16 in single, section
+"passes" of csrc/engine.c), which bounds the speed once the state (16 |K| |E| bytes, 8 in
+single) is far beyond cache. The MNIST-shaped cases also run with float32 data, which trains
+on the single-precision state (csrc/real.h).
 The last column tells whether any iteration met a subnormal operand or an underflow (x86
 reports subnormal operands; the C core flushes tiny iterates so that none arise, since Intel
 cores take a slow path on them: csrc/fpmode.h).
@@ -39,7 +41,10 @@ import numpy as np
 from lwl import RRRAutoencoder, RRRClassifier, RRRNMF, _engine, _nmf_engine, datasets
 from lwl._core import ffi, lib
 
-BYTES_PER_EDGE_ITEM = 32  # x and w, each read and written once per iteration (float64)
+
+def bytes_per_edge_item(dtype):
+    """x and w, each read and written once per iteration."""
+    return 4 * np.dtype(dtype).itemsize
 
 
 def cpu_model():
@@ -74,9 +79,11 @@ def classifier_cases():
     yield ("classifier majority 13-26-26-2, |K|=128, 100 it/batch", X[:1024], y[:1024],
            dict(hidden_layer_sizes=(26, 26), batch_size=128), 1.5)
     rng = np.random.default_rng(0)  # speed does not depend on the pixel values
-    yield ("classifier MNIST-shaped 784-20-10, |K|=1000, 100 it/batch",
-           rng.uniform(0, 1, (2000, 784)), rng.integers(0, 10, 2000),
-           dict(hidden_layer_sizes=(20,), batch_size=1000, margin=0.7), 4.0)
+    X, y = rng.uniform(0, 1, (2000, 784)), rng.integers(0, 10, 2000)
+    for dtype in (np.float64, np.float32):
+        yield (f"classifier MNIST-shaped 784-20-10, |K|=1000, 100 it/batch, "
+               f"{np.dtype(dtype).name}", X.astype(dtype), y,
+               dict(hidden_layer_sizes=(20,), batch_size=1000, margin=0.7), 4.0)
 
 
 def autoencoder_cases():
@@ -85,10 +92,12 @@ def autoencoder_cases():
            dict(encoder_layer_sizes=(), n_codes=n, activation="step", margin=0.34,
                 omega=100.0, beta=0.5, data_batch=32, code_batch=32, rrr_iter=2000), None)
     rng = np.random.default_rng(0)
-    yield ("autoencoder MNIST-shaped 784-200-10-200-784, |K|=200+20, 50 it/batch",
-           rng.uniform(0, 1, (800, 784)),
-           dict(encoder_layer_sizes=(200,), n_codes=10, margin=0.4, omega=10.0, beta=1.0,
-                data_batch=200, code_batch=20, rrr_iter=50), 4.0)
+    X = rng.uniform(0, 1, (800, 784))
+    for dtype in (np.float64, np.float32):
+        yield (f"autoencoder MNIST-shaped 784-200-10-200-784, |K|=200+20, 50 it/batch, "
+               f"{np.dtype(dtype).name}", X.astype(dtype),
+               dict(encoder_layer_sizes=(200,), n_codes=10, margin=0.4, omega=10.0, beta=1.0,
+                    data_batch=200, code_batch=20, rrr_iter=50), 4.0)
 
 
 class FPEvents:
@@ -136,12 +145,13 @@ def traffic(model, cpu_s_per_gwm, bandwidth):
     out of cache; else its size."""
     if not hasattr(model, "_graph"):
         return "-"
-    state = 16 * model._predictor.K * model._graph.n_edges
+    per_item = bytes_per_edge_item(model._predictor.dtype)
+    state = per_item // 2 * model._predictor.K * model._graph.n_edges
     if state < 64 * 2**20:
         return f"in cache ({state / 2**20:.1f} MiB state)"
-    reached = BYTES_PER_EDGE_ITEM * 1e9 / cpu_s_per_gwm
+    reached = per_item * 1e9 / cpu_s_per_gwm
     return (f"{reached / 1e9:.1f} GB/s = {reached / bandwidth:.0%} of copy "
-            f"({state / 2**30:.2f} GiB state)")
+            f"({state / 2**30:.2f} GiB state, {per_item} B per edge-item)")
 
 
 # ---------------------------------------------------------------- the user's view
@@ -266,7 +276,7 @@ def main():
         print(rows[-1], flush=True)
     print()
     print(markdown_table(["case", "GWMs per run", "s per GWM (wall)", "CPU s per GWM", "target",
-                          f"x, w traffic ({BYTES_PER_EDGE_ITEM} B per edge-item)",
+                          "x, w traffic (32 B per edge-item in float64, 16 in float32)",
                           "subnormals met"], rows))
 
 

@@ -7,7 +7,9 @@
 A run succeeds when the rms reconstruction error (eq 23) is below SUCCESS_RMS for every
 method. RRR runs until RRR_err < 1e-10 or a cap of --cap-factor times the paper's median work
 (solution times are heavy-tailed: at m = 6, 2 of 20 starts needed more than 25 times the
-paper's median work).
+paper's median work). --float32 gives RRR the LEDM in float32, so it runs on the
+single-precision state, and stops it at RRR_err < 1e-6 (float's floor is near 1e-7); the
+results then go to table1_float32.*.
 --jobs N runs N starts at a time, --scheduler / --local-cluster on a Dask cluster
 (compare/CLUSTER.md); every finished start is kept in compare/results/table1.runs.jsonl, and the
 same command started again does only the others.
@@ -35,7 +37,8 @@ PAPER = {6: (5, 0.3, 0.6, 100, 2, 0.02, "1.6%", "100%"),
 
 def run_rrr(Y, r, beta, omega, cap_gwms, seed):
     max_iter = int(cap_gwms * 1e9 / (Y.size * r))
-    model = RRRNMF(r, omega=omega, beta=beta, max_iter=max_iter, tol=1e-10, random_state=seed)
+    tol = 1e-6 if Y.dtype == np.float32 else 1e-10
+    model = RRRNMF(r, omega=omega, beta=beta, max_iter=max_iter, tol=tol, random_state=seed)
     _, sec = timed(model.fit, Y)
     return model.reconstruction_err_ < SUCCESS_RMS, sec, model.gwms_
 
@@ -57,6 +60,8 @@ def main():
     ap.add_argument("--sizes", type=int, nargs="*", default=None)
     ap.add_argument("--cap-factor", type=float, default=100.0,
                     help="RRR gives up after this many times the paper's median GWMs")
+    ap.add_argument("--float32", action="store_true",
+                    help="RRR on the single-precision state (the LEDM in float32)")
     add_arguments(ap)
     args = ap.parse_args()
     sizes = args.sizes or ([6, 8] if args.quick else [6, 8, 12, 16])
@@ -66,7 +71,8 @@ def main():
     for m in sizes:
         r, beta, omega, *_, p_gwm = PAPER[m][:6]
         Y, cap = ledm(m), args.cap_factor * p_gwm
-        tasks["rrr", m] = [Run(run_rrr, (Y, r, beta, omega, cap), seed, f"RRR m = {m}", cap)
+        Yr = Y.astype(np.float32) if args.float32 else Y
+        tasks["rrr", m] = [Run(run_rrr, (Yr, r, beta, omega, cap), seed, f"RRR m = {m}", cap)
                            for seed in range(runs)]
         for solver in ("cd", "mu"):
             tasks[solver, m] = [Run(run_sklearn, (Y, r, solver), seed, f"{solver.upper()} m = {m}")
@@ -76,7 +82,8 @@ def main():
         print(f"  {run.label} seed {run.seed}: {'solved' if result[0] else 'not solved'}, "
               f"{result[1]:.2f} s", flush=True)
 
-    with Sweep.from_args("table1", args) as sweep:
+    name = "table1_float32" if args.float32 else "table1"
+    with Sweep.from_args(name, args) as sweep:
         done = sweep.run_groups(tasks, report)
 
     rows, csv_rows = [], []
@@ -105,7 +112,7 @@ def main():
           "paper's in brackets; seconds and GWMs are medians over solved runs.")
     print(markdown_table(["m", "r+", "beta", "Omega", "RRR rate", "RRR s", "RRR GWMs",
                           "CD rate", "CD s", "MU rate", "MU s", "heuristic (paper)"], rows))
-    print(f"\nwrote {write_csv('table1.csv', csv_rows)}")
+    print(f"\nwrote {write_csv(name + '.csv', csv_rows)}")
 
 
 if __name__ == "__main__":

@@ -19,17 +19,26 @@
  * to (x, y, b)).  Every activation set is a union of rays and segments in that plane; each
  * piece is projected to in closed form and the nearest piece is kept (ties: the first piece
  * listed, i.e. the x = 0 branch).
+ *
+ * The node step and the class step read and write the state, so they are compiled twice
+ * (real.h: lwl_real = double, and float with the suffix _f32); the kinds themselves once.
+ * Both steps compute in double whatever the storage and round each value they write to
+ * lwl_real once: they are O(|K||N|), so double costs nothing, and a float z = y - b would
+ * lose the digits where y and b are large and nearly equal.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lwl_internal.h"
+#include "real.h"
 #include "lanes.h"
 
 #define L LWL_LANES
 
 /* The node kinds; a kind's code is its index here, and delta its parameter (lwl.h). */
 enum { NODE_INPUT, NODE_LINEAR, NODE_RELU, NODE_STEP, NODE_ZIGMOID, NODE_CLASS, N_KINDS };
+
+#ifndef LWL_F32
 static const char *const kind_names[N_KINDS] = {
     [NODE_INPUT] = "input",     /* data node, no activation: x_A free unless clamped      */
     [NODE_LINEAR] = "linear",   /* x = z                                                   */
@@ -166,6 +175,8 @@ void lwl_project_node(int kind, double delta, double wx, double g2, double c,
     }
 }
 
+#endif /* the kinds, compiled once */
+
 /* ---- node step ----------------------------------------------------------------------- */
 
 /* ReLU node of one block without clamps (eq 28): nearer of the ray x = 0,
@@ -175,11 +186,12 @@ void lwl_project_node(int kind, double delta, double wx, double g2, double c,
  * reciprocals inv_a = 1 / a (0 when a = 0) and inv_ac = 1 / (a + c): a vector division
  * costs as much as a dozen multiplications or more. */
 LWL_INLINE void relu_lanes(double a, double c, double inv_a, double inv_ac,
-                           const double *restrict xs, const double *y, const double *b,
-                           double *restrict xa, double *restrict ya, double *restrict ba)
+                           const lwl_real *restrict xs, const lwl_real *y, const lwl_real *b,
+                           lwl_real *restrict xa, lwl_real *restrict ya, lwl_real *restrict ba)
 {
     for (int l = 0; l < L; l++) {
-        double x = xs[l] * inv_a, z = y[l] - b[l];
+        double yl = y[l], bl = b[l];
+        double x = xs[l] * inv_a, z = yl - bl;
         double z1 = z < 0.0 ? z : 0.0, ez = z1 - z;
         double d1 = a * (x * x) + c * (ez * ez);
         double t = (a * x + c * z) * inv_ac;
@@ -189,15 +201,15 @@ LWL_INLINE void relu_lanes(double a, double c, double inv_a, double inv_ac,
         int first = d1 <= d2;
         double xp = first ? 0.0 : t, zp = first ? z1 : t;
         double half = 0.5 * (zp - z);
-        xa[l] = xp;
-        ya[l] = y[l] + half;
-        ba[l] = b[l] - half;
+        xa[l] = (lwl_real)xp;
+        ya[l] = (lwl_real)(yl + half);
+        ba[l] = (lwl_real)(bl - half);
     }
 }
 
 /* The same for every node of block bk, with x_A the out-edge mean (the ReLU of a block
  * without clamps in lanes, the common case of a classifier's hidden layer). */
-LWL_HOT void lwl_node_step(const lwl_net_ws *ws, const double *xsum, int bk)
+LWL_HOT void LWL_NAME(lwl_node_step)(const LWL_NET_WS *ws, const lwl_real *xsum, int bk)
 {
     int N = ws->n_nodes;
     long off = (long)bk * N * L;
@@ -205,9 +217,10 @@ LWL_HOT void lwl_node_step(const lwl_net_ws *ws, const double *xsum, int bk)
         long o = off + (long)n * L;
         int od = ws->outdeg[n], has_y = ws->in_start[n + 1] > ws->in_start[n];
         double inv_od = od > 0 ? 1.0 / od : 0.0; /* x_A = xs / od as xs * inv_od */
-        const double *xs = xsum + o, *cl = ws->clamp ? ws->clamp + o : NULL;
-        double *xa = ws->xa + o, *ya = ws->ya + o, *ba = ws->ba + o;
-        const double *y = ws->y + o, *b = ws->b + o;
+        const lwl_real *xs = xsum + o;
+        const lwl_real *cl = ws->clamp ? ws->clamp + o : NULL;
+        lwl_real *xa = ws->xa + o, *ya = ws->ya + o, *ba = ws->ba + o;
+        const lwl_real *y = ws->y + o, *b = ws->b + o;
         int kind = ws->kind[n], clamped = 0;
         if (cl)
             for (int l = 0; l < L; l++)
@@ -217,9 +230,9 @@ LWL_HOT void lwl_node_step(const lwl_net_ws *ws, const double *xsum, int bk)
             int input = kind == NODE_INPUT;
             for (int l = 0; l < L; l++) {
                 double x = xs[l] * inv_od;
-                xa[l] = (input && cl && cl[l] == cl[l]) ? cl[l] : x;
-                ya[l] = has_y ? y[l] : 0.0;
-                ba[l] = has_y ? b[l] : 0.0;
+                xa[l] = (input && cl && cl[l] == cl[l]) ? cl[l] : (lwl_real)x;
+                ya[l] = has_y ? y[l] : 0;
+                ba[l] = has_y ? b[l] : 0;
             }
         } else if (kind == NODE_RELU && !clamped && has_y) {
             double c = 0.5 * ws->g2[n];
@@ -228,15 +241,16 @@ LWL_HOT void lwl_node_step(const lwl_net_ws *ws, const double *xsum, int bk)
             for (int l = 0; l < L; l++) {
                 double x = xs[l] * inv_od, yy = has_y ? y[l] : 0.0, bb = has_y ? b[l] : 0.0;
                 lwl_project_node(kind, ws->delta[n], (double)od, has_y ? ws->g2[n] : 0.0,
-                                 cl ? cl[l] : NAN, &x, &yy, &bb);
-                xa[l] = x;
-                ya[l] = yy;
-                ba[l] = bb;
+                                 cl ? (double)cl[l] : NAN, &x, &yy, &bb);
+                xa[l] = (lwl_real)x;
+                ya[l] = (lwl_real)yy;
+                ba[l] = (lwl_real)bb;
             }
         }
     }
 }
 
+#ifndef LWL_F32
 double lwl_project_margin(int labelled, double delta, double *y, double *b)
 {
     double z = *y - *b, dz = 0.0;
@@ -250,17 +264,18 @@ double lwl_project_margin(int labelled, double delta, double *y, double *b)
     *b -= 0.5 * dz;
     return 0.5 * dz * dz;
 }
+#endif
 
 /* ---- class step ---------------------------------------------------------------------- */
 
 /* Index of (item k, node n) in the node arrays: blocks of LWL_LANES items (lwl.h). */
-static long node_at(const lwl_net_ws *ws, int k, int n)
+static long node_at(const LWL_NET_WS *ws, int k, int n)
 {
     return ((long)(k / LWL_LANES) * ws->n_nodes + n) * LWL_LANES + k % LWL_LANES;
 }
 
 /* Metric distance^2 of projecting item k's class nodes to "class c" (c = -1: none). */
-static double class_cost(const lwl_net_ws *ws, int k, int c)
+static double class_cost(const LWL_NET_WS *ws, int k, int c)
 {
     double d = 0.0;
     for (int m = 0; m < ws->n_class; m++) {
@@ -272,12 +287,15 @@ static double class_cost(const lwl_net_ws *ws, int k, int c)
     return d;
 }
 
-static void class_apply(lwl_net_ws *ws, int k, int c)
+static void class_apply(LWL_NET_WS *ws, int k, int c)
 {
     for (int m = 0; m < ws->n_class; m++) {
         int n = ws->class_nodes[m];
         long i = node_at(ws, k, n);
-        lwl_project_margin(m == c, ws->delta[n], ws->ya + i, ws->ba + i);
+        double y = ws->ya[i], b = ws->ba[i];
+        lwl_project_margin(m == c, ws->delta[n], &y, &b);
+        ws->ya[i] = (lwl_real)y;
+        ws->ba[i] = (lwl_real)b;
     }
 }
 
@@ -291,7 +309,7 @@ static int by_key_desc(const void *pa, const void *pb)
 }
 
 /* The class nearest to item k (ties: the label, then the lowest index). */
-static int nearest_class(const lwl_net_ws *ws, int k, int label, double *dist)
+static int nearest_class(const LWL_NET_WS *ws, int k, int label, double *dist)
 {
     int best = label;
     double dbest = class_cost(ws, k, label);
@@ -306,7 +324,7 @@ static int nearest_class(const lwl_net_ws *ws, int k, int label, double *dist)
     return best;
 }
 
-void lwl_class_step(lwl_net_ws *ws, double *sel)
+void LWL_NAME(lwl_class_step)(LWL_NET_WS *ws, double *sel)
 {
     int K = ws->n_items, mode = ws->class_mode;
     int active = ws->n_class > 0 && ws->label;

@@ -19,14 +19,35 @@
  *      of the bilinear projections (several nodes at once), project and update x, w, y, and
  *      accumulate the sums that steps 1 and 2 of the next iteration need.          O(|K||E|)
  * So the O(|K||E|) arrays are read and written once per iteration (step 4 reads a node's
- * edges twice, the second time from cache).
+ * edges twice, the second time from cache, and prefetches the next group's edges while it
+ * updates this one's, so that the reads from memory overlap the arithmetic).
  *
  * Sums over items are formed per chunk of CHUNK_BLOCKS blocks and the chunks added in
  * order, so the results do not depend on how many threads (OpenMP) share the chunks.
+ *
+ * Precision.  This file is compiled twice (real.h): the state (x, w, y, b, their A copies
+ * and the consensus parameters w_A, b_B) is stored as lwl_real, double or float, and the
+ * O(|K||E|) arithmetic of an edge (reflection, projection from the root, update) runs in
+ * lwl_real, so the float build moves half the bytes and uses vectors of 16 floats.  What
+ * stays double in both builds:
+ *   - the sums over items beyond one block (w and b consensus) and the sums of squares
+ *     over a node's edges (the A and B of the bilinear problem, the squared error): in
+ *     float a sum of |K| = 1000 terms, or of a node's 784 squares, would lose several
+ *     digits, and A, B fix the root that the whole projection rests on.  (A block's 16
+ *     terms of the w sum and the out-edge sums of x, at most outdeg terms of one item, are
+ *     lwl_real: they carry the rounding of the stored values themselves, and converting
+ *     them would cost the float build's edge loop a third of its instructions);
+ *   - the norms (w_A to the sphere of radius omega) and the means (x_A, b_B), formed from
+ *     those sums and rounded to lwl_real once;
+ *   - the root search (lanes.h) and the multipliers it starts from, the y update and the
+ *     node and class constraints: O(|K||N|), so double costs nothing there, and the root's
+ *     e and 1 / (e (2 - e)) are rounded to lwl_real once per node and item.
+ * The double build is the code as it was, to the bit.
  */
 #include <math.h>
 #include <string.h>
 #include "lwl_internal.h"
+#include "real.h"
 #include "lanes.h"
 #include "fpmode.h"
 
@@ -34,7 +55,7 @@
 #define CHUNK_BLOCKS 4
 #define GROUP_NODES (LWL_ROOT_BLOCK / LWL_LANES)
 
-static int max_indeg(const lwl_net_ws *ws)
+static int max_indeg(const LWL_NET_WS *ws)
 {
     int m = 0;
     for (int n = 0; n < ws->n_nodes; n++) {
@@ -55,15 +76,17 @@ static int n_chunks(int n_items)
     return (n_blocks(n_items) + CHUNK_BLOCKS - 1) / CHUNK_BLOCKS;
 }
 
+#ifndef LWL_F32
 long lwl_net_scratch_doubles(int n_items, int n_nodes, int n_edges, int max_indegree)
 {
-    /* wsum[E] + xsum[blocks][N][L] + sel[2K] + per chunk: wsum[E], err, degenerate lanes
-     * [2][indeg][L] and their gather buffer [2][indeg] */
-    return (long)n_edges + (long)n_blocks(n_items) * L * n_nodes + 2L * n_items
+    /* wsum[E] + bsum[N] + xsum[blocks][N][L] + sel[2K] + per chunk: wsum[E], err,
+     * degenerate lanes [2][indeg][L] and their gather buffer [2][indeg] */
+    return (long)n_edges + n_nodes + (long)n_blocks(n_items) * L * n_nodes + 2L * n_items
            + (long)n_chunks(n_items) * (n_edges + 1 + 2L * max_indegree * (L + 1));
 }
+#endif
 
-long lwl_net_scratch_size(const lwl_net_ws *ws)
+long LWL_NAME(lwl_net_scratch_size)(const LWL_NET_WS *ws)
 {
     return lwl_net_scratch_doubles(ws->n_items, ws->n_nodes, ws->n_edges, max_indeg(ws));
 }
@@ -73,6 +96,12 @@ LWL_INLINE void lane_weights(int n_items, int bk, double *lw)
 {
     for (int l = 0; l < L; l++)
         lw[l] = bk * L + l < n_items ? 1.0 : 0.0;
+}
+
+LWL_INLINE void lane_weights_real(int n_items, int bk, lwl_real *lw)
+{
+    for (int l = 0; l < L; l++)
+        lw[l] = bk * L + l < n_items ? 1 : 0;
 }
 
 /* Sum of the L lanes in a fixed order. */
@@ -87,28 +116,68 @@ LWL_INLINE double lane_sum(const double *v)
     return s[0];
 }
 
+/* The sum over the items of one block of a value of lwl_real (16 terms, which carry
+ * lwl_real's own rounding; the sums over blocks are then formed in double).  In double it is
+ * lane_sum.  In float the same additions in the same order, written with GCC's vector
+ * types, since GCC 12 turns the loops of lane_sum on floats into 15 scalar additions and
+ * their shuffles, which made this sum, once per edge and block, half the edge pass's time. */
+#if defined(LWL_F32) && defined(__GNUC__)
+typedef float lwl_v8f __attribute__((vector_size(32)));
+typedef float lwl_v4f __attribute__((vector_size(16)));
+
+LWL_INLINE float lane_sum_real(const float *v)
+{
+    lwl_v8f lo, hi;
+    lwl_v4f a, b;
+    memcpy(&lo, v, sizeof lo);
+    memcpy(&hi, v + L / 2, sizeof hi);
+    lo = lo + hi;                          /* s8[l] = v[l] + v[l + 8] */
+    memcpy(&a, &lo, sizeof a);
+    memcpy(&b, (const float *)&lo + 4, sizeof b);
+    a = a + b;                             /* s4[l] = s8[l] + s8[l + 4] */
+    return (a[0] + a[2]) + (a[1] + a[3]);  /* s2[l] = s4[l] + s4[l + 2], s2[0] + s2[1] */
+}
+#elif defined(LWL_F32)
+LWL_INLINE float lane_sum_real(const float *v)
+{
+    float s8[L / 2], s4[L / 4];
+    for (int l = 0; l < L / 2; l++)
+        s8[l] = v[l] + v[l + L / 2];
+    for (int l = 0; l < L / 4; l++)
+        s4[l] = s8[l] + s8[l + L / 4];
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+#else
+#define lane_sum_real lane_sum
+#endif
+
 /* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added in
  * the order of the edge pass, so that iterating in one call or several gives the same bits.
- * part: E doubles. */
-LWL_INLINE void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum, double *part)
+ * part: E doubles.  The out-edge sums of x (a node's outdeg terms, within one item) and the
+ * sums of w over the L items of a block are formed in lwl_real (so the float build's edge
+ * loop converts nothing but the error terms), the sums of w over blocks in double. */
+LWL_INLINE void consensus_sums(const LWL_NET_WS *ws, double *wsum, lwl_real *xsum, double *part)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges, nb = n_blocks(K);
     memset(wsum, 0, sizeof(double) * E);
-    memset(xsum, 0, sizeof(double) * (size_t)nb * N * L);
+    memset(xsum, 0, sizeof(lwl_real) * (size_t)nb * N * L);
     for (int b0 = 0; b0 < nb; b0 += CHUNK_BLOCKS) {
         int b1 = b0 + CHUNK_BLOCKS < nb ? b0 + CHUNK_BLOCKS : nb;
         memset(part, 0, sizeof(double) * E);
         for (int bk = b0; bk < b1; bk++) {
-            const double *xk = ws->x + (long)bk * E * L, *wk = ws->w + (long)bk * E * L;
-            double *xs = xsum + (long)bk * N * L, lw[L], wl[L];
-            lane_weights(K, bk, lw);
+            const lwl_real *xk = ws->x + (long)bk * E * L, *wk = ws->w + (long)bk * E * L;
+            lwl_real *xs = xsum + (long)bk * N * L, lw[L], wl[L];
+            lane_weights_real(K, bk, lw);
             for (int e = 0; e < E; e++) {
-                double *xse = xs + (long)ws->src[e] * L;
+                lwl_real *restrict xse = xs + (long)ws->src[e] * L;
+                const lwl_real *restrict xe = xk + (long)e * L, *restrict we = wk + (long)e * L;
+                LWL_IVDEP
+                LWL_NO_UNROLL
                 for (int l = 0; l < L; l++) {
-                    xse[l] += xk[(long)e * L + l];
-                    wl[l] = lw[l] * wk[(long)e * L + l];
+                    xse[l] += xe[l];
+                    wl[l] = lw[l] * we[l];
                 }
-                part[e] += lane_sum(wl);
+                part[e] += lane_sum_real(wl);
             }
         }
         for (int e = 0; e < E; e++)
@@ -116,10 +185,10 @@ LWL_INLINE void consensus_sums(const lwl_net_ws *ws, double *wsum, double *xsum,
     }
 }
 
-/* Weight A step (eq 26f,g): mean over items, each node's incoming weights to norm omega.
- * An all-zero incoming vector (any point of the sphere is nearest) becomes
- * omega / sqrt(indeg) on every edge. */
-LWL_INLINE void project_weights(lwl_net_ws *ws, const double *wsum)
+/* Weight A step (eq 26f,g): mean over items, each node's incoming weights to norm omega
+ * (mean and norm in double, each weight rounded to lwl_real once).  An all-zero incoming
+ * vector (any point of the sphere is nearest) becomes omega / sqrt(indeg) on every edge. */
+LWL_INLINE void project_weights(LWL_NET_WS *ws, const double *wsum)
 {
     double inv_k = 1.0 / ws->n_items;
     for (int n = 0; n < ws->n_nodes; n++) {
@@ -129,13 +198,12 @@ LWL_INLINE void project_weights(lwl_net_ws *ws, const double *wsum)
         double norm2 = 0.0;
         for (int e = lo; e < hi; e++) {
             double v = wsum[e] * inv_k;
-            ws->wa[e] = v;
             norm2 += v * v;
         }
         if (norm2 > 0.0) {
             double s = ws->omega / sqrt(norm2);
             for (int e = lo; e < hi; e++)
-                ws->wa[e] *= s;
+                ws->wa[e] = (lwl_real)(wsum[e] * inv_k * s);
         } else {
             double v = ws->omega / sqrt((double)(hi - lo));
             for (int e = lo; e < hi; e++)
@@ -144,13 +212,14 @@ LWL_INLINE void project_weights(lwl_net_ws *ws, const double *wsum)
     }
 }
 
-/* Bias B step (eq 26i) on the reflected biases and the b update; returns the error part. */
-LWL_INLINE double biases(lwl_net_ws *ws)
+/* Bias B step (eq 26i) on the reflected biases and the b update; returns the error part.
+ * bsum: N doubles (the sums over items, in double). */
+LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
 {
     int K = ws->n_items, N = ws->n_nodes, nb = n_blocks(K);
     double beta = ws->beta, err2 = 0.0;
     for (int n = 0; n < N; n++)
-        ws->bb[n] = 0.0;
+        bsum[n] = 0.0;
     for (int bk = 0; bk < nb; bk++) {
         double lw[L], r[L];
         lane_weights(K, bk, lw);
@@ -158,11 +227,11 @@ LWL_INLINE double biases(lwl_net_ws *ws)
             long o = ((long)bk * N + n) * L;
             for (int l = 0; l < L; l++)
                 r[l] = lw[l] * (2.0 * ws->ba[o + l] - ws->b[o + l]);
-            ws->bb[n] += lane_sum(r);
+            bsum[n] += lane_sum(r);
         }
     }
     for (int n = 0; n < N; n++)
-        ws->bb[n] /= K;
+        ws->bb[n] = (lwl_real)(bsum[n] / K);
     for (int bk = 0; bk < nb; bk++) {
         double lw[L], r[L];
         lane_weights(K, bk, lw);
@@ -171,9 +240,9 @@ LWL_INLINE double biases(lwl_net_ws *ws)
                 continue;
             long o = ((long)bk * N + n) * L;
             for (int l = 0; l < L; l++) {
-                double db = ws->bb[n] - ws->ba[o + l];
+                double db = (double)ws->bb[n] - ws->ba[o + l];
                 r[l] = lw[l] * (db * db);
-                ws->b[o + l] += beta * db;
+                ws->b[o + l] = (lwl_real)(ws->b[o + l] + beta * db);
             }
             err2 += ws->g2[n] * lane_sum(r);
         }
@@ -186,20 +255,22 @@ LWL_INLINE double biases(lwl_net_ws *ws)
 #define GROUP_EDGES 512
 
 /* Reflect node n's edges (lanes of one block) and form A = |x + w|^2 / 4, B = |x - w|^2 / 4
- * of the bilinear problem (bilinear.c). */
-LWL_INLINE void reflect_sums(const lwl_net_ws *ws, int lo, int hi, const double *restrict xk,
-                             const double *restrict wk, const double *restrict xak,
+ * of the bilinear problem (bilinear.c): the reflection in lwl_real, as update_edges forms
+ * it, the sums in double. */
+LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_real *restrict xk,
+                             const lwl_real *restrict wk, const lwl_real *restrict xak,
                              double *restrict A, double *restrict B)
 {
+    const lwl_real two = 2;
     for (int l = 0; l < L; l++)
         A[l] = B[l] = 0.0;
     for (int t = lo; t < hi; t++) {
-        const double *restrict xa_s = xak + (long)ws->src[t] * L;
-        const double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
-        double wat = ws->wa[t];
+        const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
+        const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+        lwl_real wat = ws->wa[t];
         for (int l = 0; l < L; l++) {
-            double xr = 2.0 * xa_s[l] - xt[l], wr = 2.0 * wat - wt[l];
-            double s = xr + wr, d = xr - wr;
+            lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
+            double s = (double)xr + wr, d = (double)xr - wr;
             A[l] += s * s;
             B[l] += d * d;
         }
@@ -213,15 +284,16 @@ LWL_INLINE void reflect_sums(const lwl_net_ws *ws, int lo, int hi, const double 
 /* Lane l of node n is degenerate (the root search returned e = 0: x = sgn w, eq 18 fails):
  * its projection by the scalar code of bilinear.c, written to lane l of dx, dw [indeg][L].
  * g: 2 indeg doubles of scratch. */
-static void degenerate_lane(const lwl_net_ws *ws, int lo, int hi, const double *xk,
-                            const double *wk, const double *xak, int l, double sgn, double yr,
-                            double inv_g2, double *g, double *dx, double *dw)
+static void degenerate_lane(const LWL_NET_WS *ws, int lo, int hi, const lwl_real *xk,
+                            const lwl_real *wk, const lwl_real *xak, int l, double sgn,
+                            double yr, double inv_g2, double *g, double *dx, double *dw)
 {
+    const lwl_real two = 2;
     int m = hi - lo;
     double *gx = g, *gw = g + m;
-    for (int t = 0; t < m; t++) {
-        gx[t] = 2.0 * xak[(long)ws->src[lo + t] * L + l] - xk[(long)(lo + t) * L + l];
-        gw[t] = 2.0 * ws->wa[lo + t] - wk[(long)(lo + t) * L + l];
+    for (int t = 0; t < m; t++) { /* the reflection as update_edges forms it */
+        gx[t] = (lwl_real)(two * xak[(long)ws->src[lo + t] * L + l] - xk[(long)(lo + t) * L + l]);
+        gw[t] = (lwl_real)(two * ws->wa[lo + t] - wk[(long)(lo + t) * L + l]);
     }
     lwl_bilinear_apply(m, gx, gw, &yr, ws->omega, inv_g2, 0.0, sgn);
     for (int t = 0; t < m; t++) {
@@ -231,61 +303,76 @@ static void degenerate_lane(const lwl_net_ws *ws, int lo, int hi, const double *
 }
 
 /* The edge part of project_update: the projection of every in-edge of node n (lanes of
- * one block) from its reflection, and the updates.  with_degenerate: take the lanes with
- * deg[l] = 1 from dgx, dgw [indeg][L] (a separate instance of the loop, so the common
- * case pays nothing for them). */
-LWL_INLINE void update_edges(const lwl_net_ws *ws, int lo, int hi, double *restrict xk,
-                             double *restrict wk, const double *restrict xak,
+ * one block) from its reflection, and the updates, in lwl_real (the root's e, sgn and
+ * f = 1 / (e (2 - e)) rounded to it once); the error and the sums in double.
+ * with_degenerate: take the lanes with deg[l] = 1 from dgx, dgw [indeg][L] (a separate
+ * instance of the loop, so the common case pays nothing for them).  Edge t prefetches the
+ * x and w of edge t + ahead (the next group's, whose reflection comes next). */
+LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
+                             lwl_real *restrict xk,
+                             lwl_real *restrict wk, const lwl_real *restrict xak,
                              const double *restrict e, const double *restrict sgn,
                              const double *restrict f, const double *restrict deg,
                              const double *restrict dgx, const double *restrict dgw,
-                             int with_degenerate, const double *restrict lw,
-                             double *restrict xs, double *restrict part, double *restrict errv)
+                             int with_degenerate, const lwl_real *restrict lw,
+                             lwl_real *restrict xs, double *restrict part, double *restrict errv)
 {
-    const double *restrict wa = ws->wa;
+    const lwl_real *restrict wa = ws->wa;
     const int *restrict src = ws->src;
-    double beta = ws->beta;
+    const lwl_real two = 2, beta = (lwl_real)ws->beta;
+    lwl_real er[L], sr[L], fr[L];
+    for (int l = 0; l < L; l++) {
+        er[l] = (lwl_real)e[l];
+        sr[l] = (lwl_real)sgn[l];
+        fr[l] = (lwl_real)f[l];
+    }
     for (int t = lo; t < hi; t++) {
-        const double *restrict xa_s = xak + (long)src[t] * L;
-        double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
-        double *restrict xse = xs + (long)src[t] * L;
-        double wat = wa[t], wl[L];
+        const lwl_real *restrict xa_s = xak + (long)src[t] * L;
+        lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+        lwl_real *restrict xse = xs + (long)src[t] * L;
+        lwl_real wat = wa[t], wl[L];
+        for (int c = 0; c < (int)(sizeof(lwl_real) * L / 64); c++) {
+            __builtin_prefetch(xt + ahead * L + c * (64 / sizeof(lwl_real)));
+            __builtin_prefetch(wt + ahead * L + c * (64 / sizeof(lwl_real)));
+        }
         LWL_IVDEP
         for (int l = 0; l < L; l++) {
-            double xr = 2.0 * xa_s[l] - xt[l], wr = 2.0 * wat - wt[l];
+            lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
             /* flipped frame (bilinear.c): ws = sgn w, r = x - ws, u = sgn (e - 1) */
-            double wsg = sgn[l] * wr, r = xr - wsg;
-            double xb = (r + e[l] * wsg) * f[l], wb = sgn[l] * ((e[l] * xr - r) * f[l]);
+            lwl_real wsg = sr[l] * wr, r = xr - wsg;
+            lwl_real xb = (r + er[l] * wsg) * fr[l], wb = sr[l] * ((er[l] * xr - r) * fr[l]);
             if (with_degenerate) {
-                double gxl = dgx[(long)(t - lo) * L + l], gwl = dgw[(long)(t - lo) * L + l];
+                lwl_real gxl = (lwl_real)dgx[(long)(t - lo) * L + l];
+                lwl_real gwl = (lwl_real)dgw[(long)(t - lo) * L + l];
                 xb = deg[l] != 0.0 ? gxl : xb;
                 wb = deg[l] != 0.0 ? gwl : wb;
             }
-            double dx = xb - xa_s[l], dw = wb - wat;
-            errv[l] += dx * dx + dw * dw;
-            double xn = lwl_flush(xt[l] + beta * dx), wn = lwl_flush(wt[l] + beta * dw);
+            lwl_real dx = xb - xa_s[l], dw = wb - wat;
+            errv[l] += (double)dx * dx + (double)dw * dw;
+            lwl_real xn = lwl_flush(xt[l] + beta * dx), wn = lwl_flush(wt[l] + beta * dw);
             xt[l] = xn;
             wt[l] = wn;
             xse[l] += xn;
             wl[l] = lw[l] * wn;
         }
-        part[t] += lane_sum(wl);
+        part[t] += lane_sum_real(wl);
     }
 }
 
 /* Project node n (lanes of block bk) given its roots e, sgn and reflected y (yr), and update
  * x, w, y, mult; accumulate the out-edge sums of x (xs), the item sums of w (part) and the
  * squared error per lane (errv, padding lanes included: the caller weights them out).
- * dg: scratch for degenerate lanes. */
-LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restrict xk,
-                               double *restrict wk, const double *restrict e,
+ * ahead: the prefetch distance (update_edges).  dg: scratch for degenerate lanes. */
+LWL_INLINE void project_update(LWL_NET_WS *ws, int n, long noff, long ahead,
+                               lwl_real *restrict xk, lwl_real *restrict wk,
+                               const double *restrict e,
                                const double *restrict sgn, const double *restrict yr,
-                               const double *restrict lw, double *restrict xs,
+                               const lwl_real *restrict lw, lwl_real *restrict xs,
                                double *restrict part, double *restrict errv, double *dg)
 {
     int lo = ws->in_start[n], hi = ws->in_start[n + 1];
     long o = noff + (long)n * L;
-    const double *restrict xak = ws->xa + noff;
+    const lwl_real *restrict xak = ws->xa + noff;
     double beta = ws->beta, g2 = ws->g2[n], inv_g2 = 1.0 / g2, omega = ws->omega;
     double f[L], u[L], deg[L]; /* deg: 1 in degenerate lanes */
     int any_deg = 0;
@@ -296,11 +383,12 @@ LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restric
         u[l] = e[l] == 0.0 ? -sgn[l] : sgn[l] * (e[l] - 1.0);
         double dy = (yr[l] - u[l] * omega * inv_g2) - ws->ya[o + l];
         errv[l] += g2 * dy * dy;
-        ws->y[o + l] += beta * dy;
+        ws->y[o + l] = (lwl_real)(ws->y[o + l] + beta * dy);
         ws->mult[o + l] = u[l];
     }
     if (!any_deg) {
-        update_edges(ws, lo, hi, xk, wk, xak, e, sgn, f, deg, NULL, NULL, 0, lw, xs, part, errv);
+        update_edges(ws, lo, hi, ahead, xk, wk, xak, e, sgn, f, deg, NULL, NULL, 0, lw, xs,
+                     part, errv);
         return;
     }
     double *dgx = dg, *dgw = dg + (long)(hi - lo) * L;
@@ -308,27 +396,30 @@ LWL_INLINE void project_update(lwl_net_ws *ws, int n, long noff, double *restric
         if (deg[l] != 0.0)
             degenerate_lane(ws, lo, hi, xk, wk, xak, l, sgn[l], yr[l], inv_g2,
                             dg + 2L * (hi - lo) * L, dgx, dgw);
-    update_edges(ws, lo, hi, xk, wk, xak, e, sgn, f, deg, dgx, dgw, 1, lw, xs, part, errv);
+    update_edges(ws, lo, hi, ahead, xk, wk, xak, e, sgn, f, deg, dgx, dgw, 1, lw, xs, part,
+                 errv);
 }
 
 /* Edge pass over the items of block bk (eq 26h, the B step of the edges): nodes are taken
  * in groups whose roots are found together (GROUP_NODES x L problems in lockstep).  Adds
  * the block's item sums of w to part[E]; returns the block's squared error. */
-LWL_INLINE double edge_block(lwl_net_ws *ws, int bk, double *restrict xsum, double *restrict part,
-                         double *dg)
+LWL_INLINE double edge_block(LWL_NET_WS *ws, int bk, lwl_real *restrict xsum,
+                             double *restrict part, double *dg)
 {
     int N = ws->n_nodes, E = ws->n_edges;
     const int *in_start = ws->in_start;
     long noff = (long)bk * N * L;
-    double *xk = ws->x + (long)bk * E * L, *wk = ws->w + (long)bk * E * L;
-    double *xs = xsum + noff;
+    lwl_real *xk = ws->x + (long)bk * E * L, *wk = ws->w + (long)bk * E * L;
+    lwl_real *xs = xsum + noff;
     double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], T[LWL_ROOT_BLOCK], c[LWL_ROOT_BLOCK];
     double yr[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK], sgn[LWL_ROOT_BLOCK];
     double lw[L], errv[L];
+    lwl_real lwr[L];
     lane_weights(ws->n_items, bk, lw);
+    lane_weights_real(ws->n_items, bk, lwr);
     for (int l = 0; l < L; l++)
         errv[l] = 0.0;
-    memset(xs, 0, sizeof(double) * N * L);
+    memset(xs, 0, sizeof(lwl_real) * N * L);
     int n0 = 0;
     while (n0 < N) {
         /* Group [n0, n1): at most GROUP_NODES nodes with in-edges, GROUP_EDGES edges
@@ -361,8 +452,8 @@ LWL_INLINE double edge_block(lwl_net_ws *ws, int bk, double *restrict xsum, doub
         for (int n = n0; n < n1; n++) {
             if (in_start[n + 1] == in_start[n])
                 continue;
-            project_update(ws, n, noff, xk, wk, e + p * L, sgn + p * L, yr + p * L, lw, xs,
-                           part, errv, dg);
+            project_update(ws, n, noff, in_start[n1] - in_start[n0], xk, wk, e + p * L,
+                           sgn + p * L, yr + p * L, lwr, xs, part, errv, dg);
             p++;
         }
         n0 = n1;
@@ -374,15 +465,16 @@ LWL_INLINE double edge_block(lwl_net_ws *ws, int bk, double *restrict xsum, doub
 
 /* The iterations; each parallel region sets the IEEE default mode in every thread it runs
  * on (a thread's mode is its own) and ors the flags they met into *flags (fpmode.h). */
-static LWL_HOT LWL_NOINLINE int net_iterate(lwl_net_ws *ws, int max_iter, double tol,
+static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double tol,
                                             double *err_out, int *flags)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
     int nb = n_blocks(K), nch = n_chunks(K);
     long per_chunk = (long)E + 1 + 2L * max_indeg(ws) * (L + 1);
     double *restrict wsum = ws->scratch;               /* [E]                      */
-    double *restrict xsum = wsum + E;                  /* [blocks][N][L]           */
-    double *restrict sel = xsum + (long)nb * N * L;    /* [2K] class-step selection */
+    double *restrict bsum = wsum + E;                  /* [N]                      */
+    lwl_real *restrict xsum = (lwl_real *)(bsum + N);  /* [blocks][N][L]           */
+    double *restrict sel = bsum + N + (long)nb * N * L; /* [2K] class-step selection */
     double *restrict chunks = sel + 2L * K;            /* [chunks][per_chunk]: item sums of w,
                                                           error, degenerate-lane scratch */
     int fl = 0;
@@ -399,11 +491,11 @@ static LWL_HOT LWL_NOINLINE int net_iterate(lwl_net_ws *ws, int max_iter, double
 #pragma omp for schedule(static)
 #endif
             for (int bk = 0; bk < nb; bk++)
-                lwl_node_step(ws, xsum, bk);
+                LWL_NAME(lwl_node_step)(ws, xsum, bk);
             fl |= lwl_fp_leave(fp);
         }
-        lwl_class_step(ws, sel);
-        double err2 = biases(ws);
+        LWL_NAME(lwl_class_step)(ws, sel);
+        double err2 = biases(ws, bsum);
 
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ws->n_threads) reduction(| : fl)
@@ -440,7 +532,7 @@ static LWL_HOT LWL_NOINLINE int net_iterate(lwl_net_ws *ws, int max_iter, double
     return it;
 }
 
-int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
+int LWL_NAME(lwl_net_iterate)(LWL_NET_WS *ws, int max_iter, double tol, double *err_out)
 {
     int flags;
     lwl_fp_saved fp = lwl_fp_enter(); /* IEEE default mode, the caller's restored (fpmode.h) */
@@ -449,17 +541,17 @@ int lwl_net_iterate(lwl_net_ws *ws, int max_iter, double tol, double *err_out)
     return it;
 }
 
-void lwl_net_start_batch(lwl_net_ws *ws, const double *v, const double *y)
+void LWL_NAME(lwl_net_start_batch)(LWL_NET_WS *ws, const lwl_real *v, const lwl_real *y)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges, nb = n_blocks(K);
     for (int bk = 0; bk < nb; bk++) {
-        const double *vk[L], *yk[L];
+        const lwl_real *vk[L], *yk[L];
         for (int l = 0; l < L; l++) {  /* padding lanes copy the last item */
             int k = bk * L + l < K ? bk * L + l : K - 1;
             vk[l] = v + (long)k * N;
             yk[l] = y + (long)k * N;
         }
-        double *restrict xb = ws->x + (long)bk * E * L, *restrict wb = ws->w + (long)bk * E * L;
+        lwl_real *restrict xb = ws->x + (long)bk * E * L, *restrict wb = ws->w + (long)bk * E * L;
         for (int e = 0; e < E; e++) {  /* in memory order: one pass over the state */
             int i = ws->src[e];
             for (int l = 0; l < L; l++) {
@@ -467,7 +559,7 @@ void lwl_net_start_batch(lwl_net_ws *ws, const double *v, const double *y)
                 wb[(long)e * L + l] = ws->wa[e];
             }
         }
-        double *restrict yb = ws->y + (long)bk * N * L, *restrict bb = ws->b + (long)bk * N * L;
+        lwl_real *restrict yb = ws->y + (long)bk * N * L, *restrict bb = ws->b + (long)bk * N * L;
         double *restrict mb = ws->mult + (long)bk * N * L;
         for (int n = 0; n < N; n++)
             for (int l = 0; l < L; l++) {
@@ -478,23 +570,25 @@ void lwl_net_start_batch(lwl_net_ws *ws, const double *v, const double *y)
     }
 }
 
-static double node_input(const lwl_net_ws *ws, int n, const double *v, const double *w)
+/* A node's input y = v.w / omega, accumulated in double (rounded to lwl_real by the
+ * caller). */
+static double node_input(const LWL_NET_WS *ws, int n, const lwl_real *v, const lwl_real *w)
 {
     double s = 0.0;
     for (int e = ws->in_start[n]; e < ws->in_start[n + 1]; e++)
-        s += v[ws->src[e]] * w[e];
+        s += (double)v[ws->src[e]] * w[e];
     return s / ws->omega;
 }
 
-static LWL_NOINLINE void net_forward(const lwl_net_ws *ws, int n_items, const double *clamp,
-                                     const double *w, const double *bias, double *v,
-                                     double *y, double *fv)
+static LWL_NOINLINE void net_forward(const LWL_NET_WS *ws, int n_items, const lwl_real *clamp,
+                                     const lwl_real *w, const lwl_real *bias, lwl_real *v,
+                                     lwl_real *y, lwl_real *fv)
 {
     int N = ws->n_nodes;
     for (int k = 0; k < n_items; k++) {
         long off = (long)k * N;
-        double *vk = v + off, *yk = y + off;
-        const double *ck = clamp ? clamp + off : NULL;
+        lwl_real *vk = v + off, *yk = y + off;
+        const lwl_real *ck = clamp ? clamp + off : NULL;
         for (int n = 0; n < N; n++)
             vk[n] = yk[n] = 0.0;
         /* Start at the first clamped node of the order (its clamped layer), going round a
@@ -508,7 +602,8 @@ static LWL_NOINLINE void net_forward(const lwl_net_ws *ws, int n_items, const do
             int n = ws->order[(start + i) % N];
             if (ws->in_start[n + 1] > ws->in_start[n]) {
                 yk[n] = node_input(ws, n, vk, w);
-                vk[n] = lwl_node_activation(ws->kind[n], ws->delta[n], yk[n] - bias[n]);
+                vk[n] = (lwl_real)lwl_node_activation(ws->kind[n], ws->delta[n],
+                                                      (double)yk[n] - bias[n]);
             }
             if (ck && !isnan(ck[n]))
                 vk[n] = ck[n];
@@ -522,18 +617,21 @@ static LWL_NOINLINE void net_forward(const lwl_net_ws *ws, int n_items, const do
         if (fv)
             for (int n = 0; n < N; n++)
                 fv[off + n] = ws->in_start[n + 1] > ws->in_start[n]
-                    ? lwl_node_activation(ws->kind[n], ws->delta[n], yk[n] - bias[n]) : vk[n];
+                    ? (lwl_real)lwl_node_activation(ws->kind[n], ws->delta[n],
+                                                    (double)yk[n] - bias[n]) : vk[n];
     }
 }
 
-void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
-                     const double *bias, double *v, double *y, double *fv)
+void LWL_NAME(lwl_net_forward)(const LWL_NET_WS *ws, int n_items, const lwl_real *clamp,
+                               const lwl_real *w, const lwl_real *bias, lwl_real *v,
+                               lwl_real *y, lwl_real *fv)
 {
     lwl_fp_saved fp = lwl_fp_enter(); /* IEEE default mode, the caller's restored (fpmode.h) */
     net_forward(ws, n_items, clamp, w, bias, v, y, fv);
     lwl_fp_leave(fp);
 }
 
+#ifndef LWL_F32
 const char *lwl_vector_path(void)
 {
 #ifdef LWL_CLONES
@@ -551,3 +649,4 @@ const char *lwl_vector_path(void)
     return "one version, as compiled (no target clones on this compiler or platform)";
 #endif
 }
+#endif

@@ -20,16 +20,27 @@
  * subnormal operand, 2^-500 does not.  (The scale is absolute: data whose values are all
  * below about 1e-60 would need rescaling.)
  *
+ * In single precision (LWL_F32, real.h) the threshold is LWL_TINY = 2^-60 (about 8.7e-19),
+ * chosen for float's range (FLT_MIN = 2^-126) as 2^-300 is for double's.  The float state
+ * is only ever multiplied in float by factors of order one (2, beta, the root's e and
+ * 1 / (e (2 - e)), +-1) and subtracted, while every square or product of two state values
+ * is formed in double (the sums A and B, the error, the forward pass): a value at the
+ * threshold, or the smallest difference of two such (2^-83), stays normal after those
+ * factors with 2^40 to spare.  And 2^-60 is 2^-36 below float's resolution (2^-24) at unit
+ * scale, as 2^-300 is far below double's.  (Float data all below about 1e-12 would need
+ * rescaling.)
+ *
  * The mode.  Each entry point that computes (lwl_nmf_iterate, lwl_net_iterate and each of
- * its parallel regions, lwl_net_forward, lwl_bilinear_project_from) runs in the IEEE default
- * mode -- round to nearest, gradual underflow, no traps -- whatever mode the calling thread
- * was in (a library built with -ffast-math may have set FTZ/DAZ for the whole process), and
- * puts the caller's mode back, exception flags included, before it returns.  So Python's
- * floating point is never changed, and the results do not depend on the caller's mode
- * either.  Every C call returns normally (Ctrl-C is handled by Python between calls), so the
- * mode is always restored.  x86-64: MXCSR through <xmmintrin.h>; aarch64: FPCR and FPSR;
- * elsewhere C99's <fenv.h> (fegetenv / fesetenv(FE_DFL_ENV)), which resets the rounding
- * mode and whatever flush bits the platform's library knows of.
+ * its parallel regions, lwl_net_forward, their _f32 versions, lwl_bilinear_project_from)
+ * runs in the IEEE default mode -- round to nearest, gradual underflow, no traps --
+ * whatever mode the calling thread was in (a library built with -ffast-math may have set
+ * FTZ/DAZ for the whole process), and puts the caller's mode back, exception flags
+ * included, before it returns.  So Python's floating point is never changed, and the
+ * results do not depend on the caller's mode either.  Every C call returns normally
+ * (Ctrl-C is handled by Python between calls), so the mode is always restored.  x86-64:
+ * MXCSR through <xmmintrin.h>; aarch64: FPCR and FPSR; elsewhere C99's <fenv.h>
+ * (fegetenv / fesetenv(FE_DFL_ENV)), which resets the rounding mode and whatever flush bits
+ * the platform's library knows of.
  *
  * While in the mode, the flags it raises are collected: lwl_fp_leave returns
  * LWL_FP_SUBNORMAL (an operand was subnormal: x86 reports it, as its DE flag; elsewhere it
@@ -41,13 +52,18 @@
 
 #include <math.h>
 #include "lwl.h"
+#include "real.h"
 
+#ifdef LWL_F32
+#define LWL_TINY 0x1p-60f
+#else
 #define LWL_TINY 0x1p-300
+#endif
 
-/* v, or 0 when |v| < LWL_TINY. */
-static inline double lwl_flush(double v)
+/* v, or 0 when |v| < LWL_TINY (the threshold of the storage type, lwl_real). */
+static inline lwl_real lwl_flush(lwl_real v)
 {
-    return fabs(v) < LWL_TINY ? 0.0 : v;
+    return LWL_FABS(v) < LWL_TINY ? (lwl_real)0 : v;
 }
 
 #if defined(__x86_64__) || defined(_M_X64) || (defined(__i386__) && defined(__SSE2__))

@@ -43,6 +43,14 @@
 #define LWL_IVDEP
 #endif
 
+/* Before a short loop over lanes that GCC would otherwise unroll completely and then fail to
+ * vectorise (as one statement per lane it sees no loop left to vectorise). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define LWL_NO_UNROLL _Pragma("GCC unroll 1")
+#else
+#define LWL_NO_UNROLL
+#endif
+
 /* Inlined into every caller, so that each version of a hot loop gets its own vector code. */
 #if defined(__GNUC__)
 #define LWL_INLINE static inline __attribute__((always_inline))

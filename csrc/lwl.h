@@ -65,6 +65,23 @@ typedef struct {
 int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out);
 long lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
 
+/* The same with the state in single precision (float): half the memory traffic.  Fields
+ * as lwl_nmf_ws; data, x, w, code and feature are float; mult and scratch stay double
+ * (the root search and the consensus sums run in double, see real.h). */
+typedef struct {
+    int n_items, n_data, n_code;
+    double omega, beta;
+    const float *data;
+    float *x, *w;
+    float *code;
+    float *feature;
+    double *mult;
+    double *scratch;
+    int fp_flags;
+} lwl_nmf_ws_f32;
+
+int lwl_nmf_iterate_f32(lwl_nmf_ws_f32 *ws, int max_iter, double tol, double *err_out);
+
 /* ==== network engine (paper section 5, 6; eq 26-33, 42) ================================
  * A network is a directed graph (cycles allowed).  Node n has the in-edges
  * in_start[n] .. in_start[n+1]-1 (edges are numbered sorted by destination, so a node's
@@ -90,7 +107,7 @@ long lwl_nmf_scratch_size(int n_items, int n_data, int n_code);
  *    b_B[n] = mean over items of b.
  */
 
-enum { LWL_LANES = 16 };
+enum { LWL_LANES = 16 };  /* one 512-bit vector of floats, two of doubles */
 
 /* Node kinds (the side constraint of a node, paper eq 26b-e, 28-31) are defined in
  * constraints.c alone: "input" (data node: free unless clamped), "linear", "relu", "step",
@@ -205,6 +222,51 @@ double lwl_node_activation(int kind, double delta, double z);
  * y and b move equally and oppositely by dz/2.  Returns dz^2 / 2 = (y'-y)^2 + (b'-b)^2
  * (times g2 it is the metric distance). */
 double lwl_project_margin(int labelled, double delta, double *y, double *b);
+
+/* ---- the network engine with the state in single precision (float) -------------------
+ * The workspace, fields and functions are those above, with every state array (x, w, y, b,
+ * xa, ya, ba, wa, bb) and the clamps in float, so that an iteration moves half the bytes;
+ * the multipliers, class distances and scratch stay double (the root search, the class
+ * step and every sum over items or edges run in double, see real.h).  The forward pass
+ * takes and gives float, accumulating in double. */
+typedef struct {
+    int n_nodes, n_edges;
+    const int *in_start;
+    const int *src;
+    const int *out_start;
+    const int *out_edges;
+    const int *outdeg;
+    const int *kind;
+    const double *delta;
+    const double *g2;
+    const int *order;
+    int n_class;
+    const int *class_nodes;
+    double omega, beta;
+    int class_mode, ee;
+    int n_threads;
+    double fpa;
+    int n_items;
+    const float *clamp;
+    const int *label;
+    float *x, *w;
+    float *y, *b;
+    float *xa, *ya, *ba;
+    float *wa;
+    float *bb;
+    double *mult;
+    int *exempt;
+    int *assigned;
+    double *class_dist;
+    double *scratch;
+    int fp_flags;
+} lwl_net_ws_f32;
+
+long lwl_net_scratch_size_f32(const lwl_net_ws_f32 *ws);
+int lwl_net_iterate_f32(lwl_net_ws_f32 *ws, int max_iter, double tol, double *err_out);
+void lwl_net_start_batch_f32(lwl_net_ws_f32 *ws, const float *v, const float *y);
+void lwl_net_forward_f32(const lwl_net_ws_f32 *ws, int n_items, const float *clamp,
+                         const float *w, const float *bias, float *v, float *y, float *fv);
 
 /* Which version of the hot loops this CPU runs (lanes.h: AVX-512, AVX2 or baseline). */
 const char *lwl_vector_path(void);

@@ -26,11 +26,13 @@ double lwl_bilinear_apply(int n, double *x, double *w, double *y, double omega, 
  * side constraint of its kind (lwl_project_node) on (x_A, y, b), written to xa, ya, ba;
  * class nodes are left at y, b for lwl_class_step. */
 void lwl_node_step(const lwl_net_ws *ws, const double *xsum, int bk);
+void lwl_node_step_f32(const lwl_net_ws_f32 *ws, const float *xsum, int bk);
 
 /* The batch-level class step of the A projection (called by lwl_net_iterate after the node
  * step): projects ya, ba of the class nodes of every item with a label >= 0 according to
  * class_mode, and writes exempt, assigned and class_dist.  ya and ba must hold the values
  * to project (the node step leaves class nodes at y, b).  sel: 2 * n_items doubles. */
 void lwl_class_step(lwl_net_ws *ws, double *sel);
+void lwl_class_step_f32(lwl_net_ws_f32 *ws, double *sel);
 
 #endif

@@ -16,10 +16,16 @@
  *
  * Sums over data nodes are kept per lane (j % LANES) and the lanes added in order in P_A,
  * so results do not depend on how blocks are grouped.
+ *
+ * Precision: as engine.c, compiled twice (real.h).  x, w, the codes, the features and the
+ * data are lwl_real, and so is the arithmetic of the reflection, projection and update of
+ * each (item, code, data) value; the consensus sums (over items and over data nodes), the
+ * features' norms, the sums A and B, the error and the root search stay double.
  */
 #include <math.h>
 #include <string.h>
 #include "lwl_internal.h"
+#include "real.h"
 #include "lanes.h"
 #include "fpmode.h"
 
@@ -28,26 +34,30 @@
 #error "a root search must take at least one block of LANES problems"
 #endif
 
-/* Features (eq 14b,c): mean over items, clamp at 0, rescale each feature to norm omega.
- * A feature whose consensus is all <= 0 becomes omega on its largest entry.
- * wsum[i][j] holds the sum over items. */
-LWL_INLINE void project_features(const lwl_nmf_ws *ws, const double *wsum)
+/* Features (eq 14b,c): mean over items, clamp at 0, rescale each feature to norm omega
+ * (mean and norm in double, each entry rounded to lwl_real once).  A feature whose
+ * consensus is all <= 0 becomes omega on its largest entry.  wsum[i][j] holds the sum over
+ * items. */
+LWL_INLINE void project_features(const LWL_NMF_WS *ws, const double *wsum)
 {
     int D = ws->n_data, C = ws->n_code;
     double inv_k = 1.0 / ws->n_items;
     for (int i = 0; i < C; i++) {
         const double *s = wsum + (long)i * D;
-        double *feat = ws->feature + (long)i * D, norm2 = 0.0;
+        lwl_real *feat = ws->feature + (long)i * D;
+        double norm2 = 0.0;
         for (int j = 0; j < D; j++) {
             double v = s[j] * inv_k;
             v = v > 0.0 ? v : 0.0;
-            feat[j] = v;
+            feat[j] = (lwl_real)v;
             norm2 += v * v;
         }
         if (norm2 > 0.0) {
             double f = ws->omega / sqrt(norm2);
-            for (int j = 0; j < D; j++)
-                feat[j] *= f;
+            for (int j = 0; j < D; j++) {
+                double v = s[j] * inv_k;
+                feat[j] = (lwl_real)((v > 0.0 ? v : 0.0) * f);
+            }
         } else {
             int best = 0;
             for (int j = 1; j < D; j++)
@@ -59,7 +69,7 @@ LWL_INLINE void project_features(const lwl_nmf_ws *ws, const double *wsum)
 }
 
 /* Codes (eq 14a): mean over data nodes, clamp at 0.  xpart[k][i][LANES]: the sums per lane. */
-LWL_INLINE void project_codes(const lwl_nmf_ws *ws, const double *xpart)
+LWL_INLINE void project_codes(const LWL_NMF_WS *ws, const double *xpart)
 {
     int n = ws->n_items * ws->n_code;
     double inv_d = 1.0 / ws->n_data;
@@ -68,12 +78,12 @@ LWL_INLINE void project_codes(const lwl_nmf_ws *ws, const double *xpart)
         for (int l = 0; l < LANES; l++)
             v += xpart[(long)t * LANES + l];
         v *= inv_d;
-        ws->code[t] = v > 0.0 ? v : 0.0;
+        ws->code[t] = (lwl_real)(v > 0.0 ? v : 0.0);
     }
 }
 
 /* Consensus sums of the current iterate: xpart[k][i][j % LANES] over j, wsum[i][j] over k. */
-static void consensus_sums(const lwl_nmf_ws *ws, double *xpart, double *wsum)
+static void consensus_sums(const LWL_NMF_WS *ws, double *xpart, double *wsum)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
     memset(xpart, 0, sizeof(double) * K * C * LANES);
@@ -88,26 +98,30 @@ static void consensus_sums(const lwl_nmf_ws *ws, double *xpart, double *wsum)
         }
 }
 
+#ifndef LWL_F32
 long lwl_nmf_scratch_size(int n_items, int n_data, int n_code)
 {
     return (long)n_items * n_code * LANES + (long)n_data * n_code + 2L * n_code;
 }
+#endif
 
 /* Block (item k, data nodes j0 .. j0+n-1): reflect x and w through the A point and form the
- * sums A = |x + w|^2 / 4, B = |x - w|^2 / 4 of each lane's bilinear problem (bilinear.c). */
-LWL_INLINE void reflect_sums(const lwl_nmf_ws *ws, int k, int j0, int n, double *restrict A,
+ * sums A = |x + w|^2 / 4, B = |x - w|^2 / 4 of each lane's bilinear problem (bilinear.c):
+ * the reflection in lwl_real, as apply_update forms it, the sums in double. */
+LWL_INLINE void reflect_sums(const LWL_NMF_WS *ws, int k, int j0, int n, double *restrict A,
                              double *restrict B)
 {
     int D = ws->n_data, C = ws->n_code;
+    const lwl_real two = 2;
     double a[LANES] = {0.0}, b[LANES] = {0.0};
     for (int i = 0; i < C; i++) {
         long row = ((long)k * C + i) * D + j0;
-        const double *restrict x = ws->x + row, *restrict w = ws->w + row;
-        const double *restrict wa = ws->feature + (long)i * D + j0;
-        double xa2 = 2.0 * ws->code[k * C + i];
+        const lwl_real *restrict x = ws->x + row, *restrict w = ws->w + row;
+        const lwl_real *restrict wa = ws->feature + (long)i * D + j0;
+        lwl_real xa2 = two * ws->code[k * C + i];
         for (int l = 0; l < n; l++) {
-            double xr = xa2 - x[l], wr = 2.0 * wa[l] - w[l];
-            double s = xr + wr, d = xr - wr;
+            lwl_real xr = xa2 - x[l], wr = two * wa[l] - w[l];
+            double s = (double)xr + wr, d = (double)xr - wr;
             a[l] += s * s;
             b[l] += d * d;
         }
@@ -122,7 +136,7 @@ LWL_INLINE void reflect_sums(const lwl_nmf_ws *ws, int k, int j0, int n, double 
  * searches.  The warm start is the multiplier extrapolated from the last two iterations,
  * u + (u - u_prev): RRR moves the iterate smoothly, and this saves about one Newton pass per
  * root search (the root does not depend on the start beyond rounding). */
-LWL_INLINE void root_inputs(const lwl_nmf_ws *ws, int k, int j0, int n, double *restrict T,
+LWL_INLINE void root_inputs(const LWL_NMF_WS *ws, int k, int j0, int n, double *restrict T,
                             double *restrict u0)
 {
     long o = (long)k * ws->n_data + j0;
@@ -136,35 +150,41 @@ LWL_INLINE void root_inputs(const lwl_nmf_ws *ws, int k, int j0, int n, double *
 
 /* Block update from the roots e, sgn of its lanes (none degenerate): the projection of the
  * reflected point in the flipped frame (bilinear.c: ws = sgn w, r = x - ws, eq 19 with
- * u = sgn (e - 1), 1 - u^2 = e (2 - e)), then x, w += beta (P_B - P_A); adds to the sums
- * of the next P_A and to the squared error per lane. */
-LWL_INLINE void apply_update(const lwl_nmf_ws *ws, int k, int j0, int n,
+ * u = sgn (e - 1), 1 - u^2 = e (2 - e)), then x, w += beta (P_B - P_A), in lwl_real (e, sgn,
+ * f rounded to it once); adds to the sums of the next P_A and to the squared error per
+ * lane, in double. */
+LWL_INLINE void apply_update(const LWL_NMF_WS *ws, int k, int j0, int n,
                              const double *restrict e, const double *restrict sgn,
                              double *restrict xpart, double *restrict wsum,
                              double *restrict errv)
 {
     int D = ws->n_data, C = ws->n_code;
-    double beta = ws->beta, f[LANES], sf[LANES], ev[LANES] = {0.0};
+    const lwl_real two = 2, beta = (lwl_real)ws->beta;
+    lwl_real er[LANES], sr[LANES], f[LANES], sf[LANES];
+    double ev[LANES] = {0.0};
     for (int l = 0; l < n; l++) {
-        f[l] = 1.0 / (e[l] * (2.0 - e[l]));
-        sf[l] = sgn[l] * f[l];
+        double fd = 1.0 / (e[l] * (2.0 - e[l]));
+        er[l] = (lwl_real)e[l];
+        sr[l] = (lwl_real)sgn[l];
+        f[l] = (lwl_real)fd;
+        sf[l] = (lwl_real)(sgn[l] * fd);
         ws->mult[(long)k * D + j0 + l] = sgn[l] * (e[l] - 1.0);
     }
     for (int i = 0; i < C; i++) {
         long row = ((long)k * C + i) * D + j0;
-        double *restrict x = ws->x + row, *restrict w = ws->w + row;
-        const double *restrict wa = ws->feature + (long)i * D + j0;
+        lwl_real *restrict x = ws->x + row, *restrict w = ws->w + row;
+        const lwl_real *restrict wa = ws->feature + (long)i * D + j0;
         double *restrict xp = xpart + ((long)k * C + i) * LANES + j0 % LANES;
         double *restrict wsm = wsum + (long)i * D + j0;
-        double xa = ws->code[k * C + i], xa2 = 2.0 * xa;
+        lwl_real xa = ws->code[k * C + i], xa2 = two * xa;
         LWL_IVDEP
         for (int l = 0; l < n; l++) {
-            double xr = xa2 - x[l], wr = 2.0 * wa[l] - w[l];
-            double wsg = sgn[l] * wr, r = xr - wsg;
-            double xb = (r + e[l] * wsg) * f[l], wb = (e[l] * xr - r) * sf[l];
-            double dx = xb - xa, dw = wb - wa[l];
-            ev[l] += dx * dx + dw * dw;
-            double xn = lwl_flush(x[l] + beta * dx), wn = lwl_flush(w[l] + beta * dw);
+            lwl_real xr = xa2 - x[l], wr = two * wa[l] - w[l];
+            lwl_real wsg = sr[l] * wr, r = xr - wsg;
+            lwl_real xb = (r + er[l] * wsg) * f[l], wb = (er[l] * xr - r) * sf[l];
+            lwl_real dx = xb - xa, dw = wb - wa[l];
+            ev[l] += (double)dx * dx + (double)dw * dw;
+            lwl_real xn = lwl_flush(x[l] + beta * dx), wn = lwl_flush(w[l] + beta * dw);
             x[l] = xn;
             w[l] = wn;
             xp[l] += xn;
@@ -176,20 +196,21 @@ LWL_INLINE void apply_update(const lwl_nmf_ws *ws, int k, int j0, int n,
 }
 
 /* The same for a block with a degenerate lane (e = 0: x = sgn w, eq 18 fails; rare), lane
- * by lane through the scalar projection of bilinear.c, in the same order of operations.
- * g: 2 n_code doubles of scratch. */
-static void apply_update_scalar(const lwl_nmf_ws *ws, int k, int j0, int n, const double *e,
+ * by lane through the scalar projection of bilinear.c (in double, from the reflection in
+ * lwl_real), in the same order of operations.  g: 2 n_code doubles of scratch. */
+static void apply_update_scalar(const LWL_NMF_WS *ws, int k, int j0, int n, const double *e,
                                 const double *sgn, double *xpart, double *wsum, double *errv,
                                 double *g)
 {
     int D = ws->n_data, C = ws->n_code;
+    const lwl_real two = 2;
     double beta = ws->beta, *gx = g, *gw = g + C;
     for (int l = 0; l < n; l++) {
         int j = j0 + l;
         for (int i = 0; i < C; i++) {
             long t = ((long)k * C + i) * D + j;
-            gx[i] = 2.0 * ws->code[k * C + i] - ws->x[t];
-            gw[i] = 2.0 * ws->feature[(long)i * D + j] - ws->w[t];
+            gx[i] = (lwl_real)(two * ws->code[k * C + i] - ws->x[t]);
+            gw[i] = (lwl_real)(two * ws->feature[(long)i * D + j] - ws->w[t]);
         }
         double y = ws->data[(long)k * D + j], ev = 0.0;
         ws->mult[(long)k * D + j] = lwl_bilinear_apply(C, gx, gw, &y, 1.0, 0.0, e[l], sgn[l]);
@@ -197,7 +218,8 @@ static void apply_update_scalar(const lwl_nmf_ws *ws, int k, int j0, int n, cons
             long t = ((long)k * C + i) * D + j;
             double dx = gx[i] - ws->code[k * C + i], dw = gw[i] - ws->feature[(long)i * D + j];
             ev += dx * dx + dw * dw;
-            double xn = lwl_flush(ws->x[t] + beta * dx), wn = lwl_flush(ws->w[t] + beta * dw);
+            lwl_real xn = lwl_flush((lwl_real)(ws->x[t] + beta * dx));
+            lwl_real wn = lwl_flush((lwl_real)(ws->w[t] + beta * dw));
             ws->x[t] = xn;
             ws->w[t] = wn;
             xpart[((long)k * C + i) * LANES + j % LANES] += xn;
@@ -207,7 +229,7 @@ static void apply_update_scalar(const lwl_nmf_ws *ws, int k, int j0, int n, cons
     }
 }
 
-static LWL_HOT LWL_NOINLINE int nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol,
+static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double tol,
                                              double *err_out)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
@@ -274,7 +296,7 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(lwl_nmf_ws *ws, int max_iter, double
     return it;
 }
 
-int lwl_nmf_iterate(lwl_nmf_ws *ws, int max_iter, double tol, double *err_out)
+int LWL_NAME(lwl_nmf_iterate)(LWL_NMF_WS *ws, int max_iter, double tol, double *err_out)
 {
     lwl_fp_saved fp = lwl_fp_enter(); /* IEEE default mode, the caller's restored (fpmode.h) */
     int it = nmf_iterate(ws, max_iter, tol, err_out);

@@ -15,7 +15,8 @@ from cffi import FFI
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRC = ROOT / "csrc"
-SOURCES = ["bilinear.c", "nmf.c", "constraints.c", "engine.c"]
+SOURCES = ["bilinear.c", "nmf.c", "constraints.c", "engine.c",
+           "nmf_f32.c", "constraints_f32.c", "engine_f32.c"]
 
 
 def _cdef_from_header(path):

@@ -25,7 +25,21 @@ except ImportError as exc:  # pragma: no cover - only when the package was not b
     raise ImportError(_not_built_message(Path(__file__).resolve().parent)) from exc
 
 
+_C_POINTER = {np.dtype(np.float64): "double *", np.dtype(np.float32): "float *"}
+
+
 def ptr(arr):
-    """A ``double *`` into a C-contiguous float64 array (the caller keeps the array alive)."""
-    assert arr.dtype == np.float64 and arr.flags.c_contiguous, "C core needs contiguous float64"
-    return ffi.cast("double *", ffi.from_buffer(arr))
+    """A ``double *`` (``float *``) into a C-contiguous float64 (float32) array (the caller
+    keeps the array alive)."""
+    assert arr.dtype in _C_POINTER and arr.flags.c_contiguous, \
+        "C core needs contiguous float64 or float32"
+    return ffi.cast(_C_POINTER[arr.dtype], ffi.from_buffer(arr))
+
+
+def c_suffix(dtype):
+    """The suffix of the C core's functions and workspaces for a state of ``dtype``: ''
+    for float64, '_f32' for float32 (csrc/real.h)."""
+    dtype = np.dtype(dtype)
+    if dtype not in _C_POINTER:
+        raise ValueError(f"the RRR state is float64 or float32; got {dtype}")
+    return "_f32" if dtype == np.float32 else ""

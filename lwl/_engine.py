@@ -8,7 +8,12 @@ Owns every array the C core reads or writes (csrc/lwl.h, ``lwl_net_ws``):
 * consensus parameters: ``weights`` (w_A, per edge) and ``biases`` (b_B, per node).
 
 The per-item arrays are stored in the C core's layout: blocks of ``LANES`` items, the block's
-values of one edge (node) side by side (csrc/lwl.h).  :meth:`Engine.state` and
+values of one edge (node) side by side (csrc/lwl.h).
+
+The state (and so the consensus parameters and the forward pass) is float64 or, with
+``dtype=np.float32``, float32: half the memory traffic per iteration, the C core's ``_f32``
+functions (csrc/engine.c says which sums, norms and searches stay double).  The multipliers
+``mult`` are float64 either way.  :meth:`Engine.state` and
 :meth:`Engine.set_state` convert to and from plain (items, edges) / (items, nodes) arrays.
 
 Metric (eq 27, 30, 31): g2 = outdeg for hidden nodes, ``upsilon`` for class nodes.  Delta
@@ -17,7 +22,7 @@ per node in ``delta`` (change entries for per-node values).
 """
 import numpy as np
 
-from ._core import ffi, lib, ptr
+from ._core import c_suffix, ffi, lib, ptr
 from ._rrr import RRRState
 from ._validation import check_memory
 from .graph import Graph
@@ -69,17 +74,19 @@ def init_weights(graph, omega, rng):
     return w
 
 
-def check_state_size(batch_size, n_nodes, n_edges, max_indegree):
+def check_state_size(batch_size, n_nodes, n_edges, max_indegree, dtype=np.float64):
     """Refuse, from the sizes alone and so before the graph or the state is built, a batch
     whose state would not fit in memory or a net larger than the C core addresses (int
-    indices).  The state: x and w (16 |K| |E| bytes dominate), node arrays, scratch."""
+    indices).  The state: x and w (2 |K| |E| values of ``dtype`` dominate), node arrays,
+    scratch."""
     K, N, E = int(batch_size), int(n_nodes), int(n_edges)
-    Kp = _padded(K)
+    Kp, size = _padded(K), np.dtype(dtype).itemsize
     what = f"the RRR state of a batch of {K} items on a net of {N} nodes and {E} edges"
     advice = "use a smaller batch_size or a smaller net"
     check_memory(0, what, advice, n_addressed=Kp * max(E, N))  # before C sizes its scratch
     scratch = lib.lwl_net_scratch_doubles(K, N, E, int(max_indegree))
-    check_memory(8 * (2 * Kp * E + 7 * Kp * N + 3 * E + K + scratch) + 4 * 3 * K, what, advice)
+    check_memory(size * (2 * Kp * E + 6 * Kp * N + 2 * E + N) + 8 * (Kp * N + E + K + scratch)
+                 + 4 * 3 * K, what, advice)
 
 
 class Engine(RRRState):
@@ -96,10 +103,12 @@ class Engine(RRRState):
     n_jobs : int  OpenMP threads over blocks of items (1, the default, is serial)
     rng : numpy Generator for the initial weights
     parameters : (weights, biases) to start from instead (a warm start; rng is then unused)
+    dtype : np.float64 or np.float32  of the state, the parameters and the forward pass
     """
 
     def __init__(self, graph, batch_size, *, omega=2.0, upsilon=1.0, beta=1.0, delta=0.1,
-                 class_mode="plain", ee=0, fpa=0.0, n_jobs=1, rng=None, parameters=None):
+                 class_mode="plain", ee=0, fpa=0.0, n_jobs=1, rng=None, parameters=None,
+                 dtype=np.float64):
         if not isinstance(graph, Graph):
             raise TypeError("graph must be an lwl.graph.Graph")
         if class_mode not in CLASS_MODES:
@@ -107,7 +116,9 @@ class Engine(RRRState):
         if class_mode == "fpa" and len(graph.class_nodes) != 2:
             raise ValueError("class_mode='fpa' needs exactly 2 class nodes (0 = fake, 1 = genuine)")
         K, N, E = int(batch_size), graph.n_nodes, graph.n_edges
-        check_state_size(K, N, E, graph.indeg.max())
+        suffix = c_suffix(dtype)
+        self.dtype = dt = np.dtype(dtype)
+        check_state_size(K, N, E, graph.indeg.max(), dt)
         self.graph, self.K = graph, K
         self.omega, self.beta = float(omega), float(beta)
 
@@ -116,26 +127,30 @@ class Engine(RRRState):
         self.delta = np.full(N, float(delta))
         if parameters is None:
             rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-            self.weights, self.biases = init_weights(graph, self.omega, rng), np.zeros(N)
+            self.weights = init_weights(graph, self.omega, rng).astype(dt)
+            self.biases = np.zeros(N, dtype=dt)
         else:
-            self.weights, self.biases = (np.array(p, dtype=np.float64) for p in parameters)
+            self.weights, self.biases = (np.array(p, dtype=dt) for p in parameters)
             if self.weights.shape != (E,) or self.biases.shape != (N,):
                 raise ValueError(f"parameters must be weights ({E},) and biases ({N},); got "
                                  f"{self.weights.shape} and {self.biases.shape}")
 
         Kp = _padded(K)
         for name in _EDGE_ARRAYS:
-            setattr(self, name, np.zeros(Kp * E))
+            setattr(self, name, np.zeros(Kp * E, dtype=dt))
         for name in _NODE_ARRAYS:
-            setattr(self, name, np.zeros(Kp * N))
+            setattr(self, name, np.zeros(Kp * N, dtype=np.float64 if name == "mult" else dt))
         self.label = np.full(K, -1, dtype=np.int32)
         self.exempt = np.zeros(K, dtype=np.int32)
         self.assigned = np.full(K, -1, dtype=np.int32)
         self.class_dist = np.zeros(K)
-        self.wa = np.zeros(E)
-        self.bb = np.zeros(N)
+        self.wa = np.zeros(E, dtype=dt)
+        self.bb = np.zeros(N, dtype=dt)
+        self._iterate_c = getattr(lib, "lwl_net_iterate" + suffix)
+        self._forward_c = getattr(lib, "lwl_net_forward" + suffix)
+        self._start_batch_c = getattr(lib, "lwl_net_start_batch" + suffix)
 
-        ws = self.ws = ffi.new("lwl_net_ws *")
+        ws = self.ws = ffi.new(f"lwl_net_ws{suffix} *")
         ws.n_nodes, ws.n_edges = N, E
         ipt = lambda a: ffi.cast("int *", ffi.from_buffer(a))  # noqa: E731
         for name in ("in_start", "src", "out_start", "out_edges", "outdeg", "kind", "order"):
@@ -151,7 +166,7 @@ class Engine(RRRState):
         for name in ("x", "w", "y", "b", "xa", "ya", "ba", "wa", "bb", "mult", "class_dist"):
             setattr(ws, name, ptr(getattr(self, name)))
         ws.exempt, ws.assigned = ipt(self.exempt), ipt(self.assigned)
-        self.scratch = np.zeros(lib.lwl_net_scratch_size(ws))
+        self.scratch = np.zeros(getattr(lib, "lwl_net_scratch_size" + suffix)(ws))
         ws.scratch = ptr(self.scratch)
         self._ipt = ipt
 
@@ -163,10 +178,10 @@ class Engine(RRRState):
     def clamp_rows(self, X):
         """The clamp matrix (n, N) of items whose data nodes take the rows of X (NaN: free)."""
         g = self.graph
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X, dtype=self.dtype)
         if X.ndim != 2 or X.shape[1] != len(g.data_nodes):
             raise ValueError(f"X must have shape (n, {len(g.data_nodes)}); got {X.shape}")
-        c = np.full((X.shape[0], g.n_nodes), np.nan)
+        c = np.full((X.shape[0], g.n_nodes), np.nan, dtype=self.dtype)
         c[:, g.data_nodes] = X
         return c
 
@@ -176,16 +191,17 @@ class Engine(RRRState):
         data nodes take the rows of X, or of items clamped by ``clamp`` (n, N; NaN: free),
         each starting at its first clamped node (feed-around, section 6.1.1).  With
         ``reconstruct``, also f(y - b) at every node with in-edges: at a clamped node, what
-        the net reconstructs there (eq 40-41)."""
-        w = self.weights if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-        bias = self.biases if biases is None else np.ascontiguousarray(biases, dtype=np.float64)
-        clamp = self.clamp_rows(X) if clamp is None else np.ascontiguousarray(clamp, np.float64)
+        the net reconstructs there (eq 40-41).  In and out in the engine's dtype."""
+        dt = self.dtype
+        w = self.weights if weights is None else np.ascontiguousarray(weights, dtype=dt)
+        bias = self.biases if biases is None else np.ascontiguousarray(biases, dtype=dt)
+        clamp = self.clamp_rows(X) if clamp is None else np.ascontiguousarray(clamp, dt)
         n, N = clamp.shape[0], self.graph.n_nodes
-        v, y = np.empty((n, N)), np.empty((n, N))
-        fv = np.empty((n, N)) if reconstruct else None
+        v, y = np.empty((n, N), dtype=dt), np.empty((n, N), dtype=dt)
+        fv = np.empty((n, N), dtype=dt) if reconstruct else None
         if n:
-            lib.lwl_net_forward(self.ws, n, ptr(clamp), ptr(w), ptr(bias), ptr(v), ptr(y),
-                                ptr(fv) if reconstruct else ffi.NULL)
+            self._forward_c(self.ws, n, ptr(clamp), ptr(w), ptr(bias), ptr(v), ptr(y),
+                            ptr(fv) if reconstruct else ffi.NULL)
         return (v, y, fv) if reconstruct else (v, y)
 
     def decision_function(self, X):
@@ -204,7 +220,7 @@ class Engine(RRRState):
         Returns f(y - b) of the forward pass (n, N): at a clamped node, what the net
         reconstructs there (eq 40-41)."""
         g = self.graph
-        clamp = self.clamp_rows(X) if clamp is None else np.asarray(clamp, dtype=np.float64)
+        clamp = self.clamp_rows(X) if clamp is None else np.asarray(clamp, dtype=self.dtype)
         K = len(clamp)
         if not 1 <= K <= self.K or clamp.shape != (K, g.n_nodes):
             raise ValueError(f"a batch must have 1..{self.K} items of {g.n_nodes} clamp values; "
@@ -220,11 +236,11 @@ class Engine(RRRState):
             self.label[:K] = labels
         v, y, fv = self.forward(clamp=clamp, reconstruct=True)
         self.wa[:], self.bb[:] = self.weights, self.biases
-        lib.lwl_net_start_batch(self.ws, ptr(v), ptr(y))
+        self._start_batch_c(self.ws, ptr(v), ptr(y))
         return fv
 
     def _iterate(self, n, tol, out):
-        return lib.lwl_net_iterate(self.ws, n, tol, ptr(out))
+        return self._iterate_c(self.ws, n, tol, ptr(out))
 
     def _after_run(self):
         """``weights`` and ``biases`` take the consensus parameters w_A and b_B of the last
@@ -247,7 +263,7 @@ class Engine(RRRState):
             if name not in _EDGE_ARRAYS + _NODE_ARRAYS:
                 raise KeyError(f"unknown state array {name!r}")
             width = self.graph.n_edges if name in _EDGE_ARRAYS else self.graph.n_nodes
-            value = np.asarray(value, dtype=np.float64)
+            value = np.asarray(value, dtype=getattr(self, name).dtype)
             if value.shape != (K, width):
                 raise ValueError(f"{name} must have shape {(K, width)}; got {value.shape}")
             to_lanes(value, getattr(self, name))

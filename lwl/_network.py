@@ -45,28 +45,29 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
             raise ValueError(f"{name} needs {why}; net={self.net!r} is {article} {net.kind} net")
         return net
 
-    def _new_engine(self, n_items, rng, parameters=None, **options):
+    def _new_engine(self, n_items, rng, parameters=None, dtype=np.float64, **options):
         """The engine for batches of ``n_items`` items, from ``parameters`` (weights, biases)
-        or random initial weights.  The memory check comes from the layer sizes (or the net
-        file's counts), before the graph or any state of its size is built."""
+        or random initial weights, with its state in ``dtype`` (that of the training data).
+        The memory check comes from the layer sizes (or the net file's counts), before the
+        graph or any state of its size is built."""
         net = self._net_file()
         if net is None:
             sizes = self._layer_sizes()
             closed = getattr(self, "_closed_net", False)
             pairs = list(zip(sizes[:-1], sizes[1:])) + ([(sizes[-1], sizes[0])] if closed else [])
             check_state_size(n_items, sum(sizes), sum(a * b for a, b in pairs),
-                             max(a for a, _ in pairs))
+                             max(a for a, _ in pairs), dtype)
             graph = self._graph_for(sizes)
         else:
             self._check_net(net)
-            check_state_size(n_items, net.n_nodes, net.n_edges, int(net.indegree.max()))
+            check_state_size(n_items, net.n_nodes, net.n_edges, int(net.indegree.max()), dtype)
             graph = Graph.from_net(net, self.activation)
         if parameters is not None and not _same_edges(graph, self._graph):
             raise ValueError("warm start: the network changed since the last fit (its layer "
                              "sizes or net); fit without warm_start to start afresh")
         return Engine(graph, n_items, omega=self.omega, beta=self.beta, delta=self.margin,
                       n_jobs=1 if self.n_jobs is None else self.n_jobs, rng=rng,
-                      parameters=parameters, **options)
+                      parameters=parameters, dtype=dtype, **options)
 
     # ------------------------------------------------------------ the published programs' files
     def _param_header(self):
@@ -132,8 +133,9 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
         if self._weights.shape != (g.n_edges,) or self._biases.shape != (g.n_nodes,):
             raise ValueError(f"weights {self._weights.shape} and biases {self._biases.shape} do "
                              f"not fit a graph of {g.n_edges} edges and {g.n_nodes} nodes")
-        if self._weights.dtype != np.float64 or self._biases.dtype != np.float64:
-            raise ValueError("weights and biases must be float64")
+        if self._weights.dtype not in (np.float64, np.float32) \
+                or self._biases.dtype != self._weights.dtype:
+            raise ValueError("weights and biases must be both float64 or both float32")
         if self.n_features_in_ != len(g.data_nodes):
             raise ValueError(f"n_features_in_={self.n_features_in_} but the graph has "
                              f"{len(g.data_nodes)} data nodes")
@@ -143,12 +145,16 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
         self._graph, self._predictor = engine.graph, engine
         self._weights, self._biases = engine.weights.copy(), engine.biases.copy()
 
-    def _predict_engine(self):
-        """The fitted engine; after unpickling, a one-item engine rebuilt from the parameters."""
-        if getattr(self, "_predictor", None) is None:
-            self._predictor = Engine(self._graph, 1, omega=self.omega, delta=self.margin,
-                                     parameters=(self._weights, self._biases))
-        return self._predictor
+    def _predict_engine(self, dtype=np.float64):
+        """The fitted engine if its dtype is ``dtype`` (that of the data to predict: the
+        forward pass preserves it); else (and after unpickling) a one-item engine of that
+        dtype rebuilt from the parameters."""
+        engine = getattr(self, "_predictor", None)
+        if engine is None or engine.dtype != dtype:
+            engine = self._predictor = Engine(self._graph, 1, omega=self.omega,
+                                              delta=self.margin, dtype=dtype,
+                                              parameters=(self._weights, self._biases))
+        return engine
 
     def __getstate__(self):
         state = self.__dict__.copy()

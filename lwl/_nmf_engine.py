@@ -3,7 +3,7 @@ codes under fixed features."""
 import numpy as np
 from scipy.optimize import nnls
 
-from ._core import ffi, lib, ptr
+from ._core import c_suffix, ffi, lib, ptr
 from ._rrr import RRRState
 
 
@@ -46,29 +46,34 @@ def normalise_rows(H, omega):
     return H
 
 
-def memory_bytes(n_items, n_data, n_code):
-    """Bytes of one batch's state: x, w; codes; features; two multipliers per data value; the
-    C scratch (lane sums)."""
+def memory_bytes(n_items, n_data, n_code, dtype=np.float64):
+    """Bytes of one batch's state: x, w; codes; features; the data (of ``dtype``); two
+    multipliers per data value; the C scratch (lane sums)."""
     K, D, C = n_items, n_data, n_code
-    return 8 * (2 * K * D * C + K * C + D * C + 2 * K * D + lib.lwl_nmf_scratch_size(K, D, C))
+    return (np.dtype(dtype).itemsize * (2 * K * D * C + K * C + D * C + K * D)
+            + 8 * (2 * K * D + lib.lwl_nmf_scratch_size(K, D, C)))
 
 
 class NMFState(RRRState):
     """One batch's NMF iterate, laid out for ``lwl_nmf_iterate`` (csrc/lwl.h).
 
     Allocated once for the largest batch; a smaller batch uses a prefix of each buffer.
+    ``dtype`` float32 stores x, w, codes, features and data in float32 (``lwl_nmf_iterate_f32``;
+    the multipliers stay float64).
     """
 
-    def __init__(self, K, D, C, omega, beta):
-        self.D, self.C = D, C
-        self.x = np.zeros(K * D * C)
-        self.w = np.zeros(K * D * C)
-        self.code = np.zeros(K * C)
-        self.feature = np.zeros(D * C)
+    def __init__(self, K, D, C, omega, beta, dtype=np.float64):
+        suffix = c_suffix(dtype)
+        self.D, self.C, self.dtype = D, C, np.dtype(dtype)
+        self.x = np.zeros(K * D * C, dtype=dtype)
+        self.w = np.zeros(K * D * C, dtype=dtype)
+        self.code = np.zeros(K * C, dtype=dtype)
+        self.feature = np.zeros(D * C, dtype=dtype)
         self.mult = np.zeros(2 * K * D)
         self.scratch = np.zeros(lib.lwl_nmf_scratch_size(K, D, C))
         self.data = None
-        self.ws = ffi.new("lwl_nmf_ws *")
+        self._iterate_c = getattr(lib, "lwl_nmf_iterate" + suffix)
+        self.ws = ffi.new(f"lwl_nmf_ws{suffix} *")
         self.ws.n_data, self.ws.n_code = D, C
         self.ws.omega, self.ws.beta = float(omega), float(beta)
         for name in ("x", "w", "code", "feature", "mult", "scratch"):
@@ -82,10 +87,11 @@ class NMFState(RRRState):
         """Every variable at its consensus value (eq 20-21), codes from the encoder of eq 13
         under ``features``: A holds exactly."""
         K, D, C = Xb.shape[0], self.D, self.C
-        self.data = np.ascontiguousarray(Xb, dtype=np.float64)
+        self.data = np.ascontiguousarray(Xb, dtype=self.dtype)
         self.ws.n_items = K
         self.ws.data = ptr(self.data)
-        codes = pinv_codes(self.data, features)
+        codes = pinv_codes(Xb.astype(np.float64, copy=False),
+                           features.astype(np.float64, copy=False))
         self.x[:K * C * D].reshape(K, C, D)[:] = codes[:, :, None]
         self.w[:K * C * D].reshape(K, C, D)[:] = features[None, :, :]
         self.code[:K * C] = codes.ravel()
@@ -93,7 +99,7 @@ class NMFState(RRRState):
         self.mult[:] = 0.0  # root searches start at u = 0 (appendix B)
 
     def _iterate(self, n, tol, out):
-        return lib.lwl_nmf_iterate(self.ws, n, tol, ptr(out))
+        return self._iterate_c(self.ws, n, tol, ptr(out))
 
     def features(self):
         """w_A of the last iteration (C, D)."""

@@ -22,6 +22,10 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     class node and ``y - b <= 0`` on the others. Batches run ``rrr_iter`` RRR iterations each,
     warm-started from the previous batch's parameters (section 5.4).
 
+    float32 data train on a single-precision state (half the memory traffic per iteration;
+    ``coefs_``, ``intercepts_`` and decision functions in float32, a little less accurate);
+    data of any other dtype train in float64.
+
     Parameters
     ----------
     hidden_layer_sizes : int or tuple of int, default=(20,)
@@ -225,7 +229,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         return self._fit(X, y, reset=reset, classes=classes, n_epochs=1)
 
     def _fit(self, X, y, reset, classes=None, eval_set=None, n_epochs=None):
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64, order="C")
+        X, y = validate_data(self, X, y, reset=reset, dtype=(np.float64, np.float32), order="C")
         check_classification_targets(y)
         if reset:
             self.classes_ = unique_labels(y if classes is None else classes)
@@ -235,14 +239,14 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         nodes = self._class_order()
         labels = nodes[self._label_indices(y, "y")]
         if eval_set is not None:
-            X_test = validate_data(self, eval_set[0], reset=False, dtype=np.float64, order="C")
+            X_test = validate_data(self, eval_set[0], reset=False, dtype=X.dtype, order="C")
             eval_set = (X_test, nodes[self._label_indices(np.asarray(eval_set[1]), "eval_set y")])
         rng = check_random_state(self.random_state) if reset else self._rng
         X, labels, validation = split_validation(self, X, labels, rng)
 
         K = self._batch_size(len(X))
         engine = self._new_engine(K, rng, None if reset else (self._weights, self._biases),
-                                  upsilon=self.upsilon, **self._class_step(K))
+                                  dtype=X.dtype, upsilon=self.upsilon, **self._class_step(K))
         trainer = _ClassifierTrainer(self, engine, X, labels, rng, eval_set)
         fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
                    n_epochs=n_epochs, X=X, y=y)
@@ -292,7 +296,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
             return
         self.coefs_, self.intercepts_ = [], []
         for lo, hi in zip(g.layers[:-1], g.layers[1:]):
-            coef = np.zeros((len(lo), len(hi)))
+            coef = np.zeros((len(lo), len(hi)), dtype=w.dtype)
             sel = np.isin(g.dst, hi)
             coef[g.src[sel] - lo[0], g.dst[sel] - hi[0]] = w[sel] / self.omega
             self.coefs_.append(coef)
@@ -331,8 +335,8 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     # ------------------------------------------------------------------ inference
     def _decision(self, X):
         check_is_fitted(self, "_weights")
-        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
-        return self._predict_engine().decision_function(X)[:, self._class_order()]
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="C")
+        return self._predict_engine(X.dtype).decision_function(X)[:, self._class_order()]
 
     def decision_function(self, X):
         """``y - b`` of the class nodes after a forward pass (n_samples, n_classes); for two
@@ -359,7 +363,8 @@ class RRRFPAClassifier(RRRClassifier):
     constraint is the genuine one, up to ``fpa`` times the batch's fakes (those nearer by the
     most) are projected as genuine, the rest as fake. Trained on encodings of data (genuine)
     and samples of an iDE code (fake), it is the filter of the generative model
-    (:class:`lwl.RRRGenerator`).
+    (:class:`lwl.RRRGenerator`). float32 data train in single precision, as in
+    :class:`RRRClassifier`.
 
     Parameters
     ----------

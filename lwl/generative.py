@@ -22,7 +22,8 @@ class RRRGenerator(PersistMixin, BaseEstimator):
     ``fit(X)`` trains ``autoencoder`` on X, then ``classifier`` to tell the encodings of X
     (genuine, label 1) from ``n_fake`` samples of the iDE code Z (fake, label 0) with a
     false-positive allowance. ``sample(n)`` draws codes from Z, keeps those the classifier
-    accepts as genuine (about ``fpa`` of them) and returns their decodings.
+    accepts as genuine (about ``fpa`` of them) and returns their decodings. float32 data
+    train both nets in single precision (their codes are float32).
 
     Parameters
     ----------

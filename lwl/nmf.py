@@ -25,6 +25,10 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     ``omega``; eq 14a-c) and B (``x·w = y`` for every data value; eq 14d), by the iteration
     ``x += beta (P_B(2 P_A(x) - x) - P_A(x))`` (eq 3-4). A fixed point is a factorisation.
 
+    float32 data run on a single-precision state (``components_`` and codes in float32; RRR_err
+    then levels off near 1e-7, so ``tol`` should be above that); data of any other dtype run in
+    float64.
+
     Parameters
     ----------
     n_components : int or None, default=None
@@ -137,7 +141,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float64"]
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
     @property
@@ -171,7 +175,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         return self
 
     def _fit(self, X, H, reset, n_epochs=None):
-        X = validate_data(self, X, reset=reset, dtype=np.float64, order="C")
+        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32), order="C")
         check_non_negative(X, f"{type(self).__name__} (input X)")
         n, D = X.shape
         rng = check_random_state(self.random_state) if reset else self._rng
@@ -184,9 +188,10 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
             warn_caller(f"batch_size={K} is larger than the training data ({n} items); "
                         f"clipping it to {n}", UserWarning)
             K = n
-        check_memory(memory_bytes(K, D, C), f"the RRR state of a batch of {K} items",
+        check_memory(memory_bytes(K, D, C, X.dtype), f"the RRR state of a batch of {K} items",
                      n_addressed=K * D * C)
-        features = self._initial_features(H, C, D, rng) if reset else self.components_
+        features = (self._initial_features(H, C, D, rng) if reset
+                    else self.components_).astype(X.dtype, copy=False)
         trainer = _NMFTrainer(self, X, features, K)
         status = fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
                             n_epochs=n_epochs, X=X)
@@ -196,7 +201,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         # of transform, so that fit_transform(X) and fit(X).transform(X) agree
         codes = trainer.codes if status == "converged" and trainer.codes is not None \
             else self._encode(X)
-        self.reconstruction_err_ = _rms(X - codes @ self.components_)
+        self.reconstruction_err_ = _recon_err(X, codes, self.components_)
         return codes if validation is None else self._encode(X_all)
 
     def _initial_features(self, H, C, D, rng):
@@ -217,35 +222,50 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     def _check_loaded(self):
         if hasattr(self, "components_"):
             H = self.components_
-            if H.shape != (self.n_components_, self.n_features_in_) or H.dtype != np.float64:
+            if H.shape != (self.n_components_, self.n_features_in_) \
+                    or H.dtype not in (np.float64, np.float32):
                 raise ValueError(f"components_ has shape {H.shape}; expected "
                                  f"({self.n_components_}, {self.n_features_in_})")
             check_non_negative(H, "components_")
 
     # ------------------------------------------------------------------ inference
     def _encode(self, X):
-        return _ENCODERS[self.encoder](X, self.components_)
+        return _codes(self.encoder, X, self.components_)
 
     def transform(self, X):
         """Codes W (n_samples, n_components) of X under the learned features, by ``encoder``:
         non-negative least squares (default) or the pseudo-inverse encoder of eq 12-13."""
         check_is_fitted(self, "components_")
-        X = validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="C")
         check_non_negative(X, f"{type(self).__name__}.transform (input X)")
         return self._encode(X)
 
     def inverse_transform(self, X):
         """Data from codes: ``X @ components_``."""
         check_is_fitted(self, "components_")
-        W = check_array(X, dtype=np.float64, input_name="W")
+        W = check_array(X, dtype=(np.float64, np.float32), input_name="W")
         if W.shape[1] != self.n_components_:
             raise ValueError(f"W has {W.shape[1]} columns; the model has {self.n_components_} "
                              "components")
-        return W @ self.components_
+        return W @ self.components_.astype(W.dtype, copy=False)
 
 
 def _rms(a):
     return float(np.sqrt(np.mean(np.square(a))))
+
+
+def _codes(encoder, X, H):
+    """The codes of X under H by ``encoder``, computed in float64 and returned in X's dtype
+    (an encoder in float32 arithmetic would lose digits where H is ill-conditioned)."""
+    f64 = np.float64
+    return _ENCODERS[encoder](X.astype(f64, copy=False), H.astype(f64, copy=False)).astype(
+        X.dtype, copy=False)
+
+
+def _recon_err(X, W, H):
+    """rms of X - W H (eq 23), in float64 whatever the dtype of X."""
+    f64 = np.float64
+    return _rms(X.astype(f64, copy=False) - W.astype(f64, copy=False) @ H.astype(f64, copy=False))
 
 
 class _NMFTrainer(Trainer):
@@ -257,7 +277,7 @@ class _NMFTrainer(Trainer):
 
     def __init__(self, est, X, features, batch_size):
         n, D = X.shape
-        super().__init__(NMFState(batch_size, D, len(features), est.omega, est.beta))
+        super().__init__(NMFState(batch_size, D, len(features), est.omega, est.beta, X.dtype))
         self.est, self.X, self.features = est, X, features
         self.batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
         self.codes = None  # consensus codes of the whole data (one batch only)
@@ -279,9 +299,10 @@ class _NMFTrainer(Trainer):
             firsts.append(errs[0])
             lasts.append(errs[-1])
             iters.append(len(errs))
-        codes = self.codes if single else _ENCODERS[est.encoder](self.X, self.features)
+        codes = self.codes if single else _codes(est.encoder, self.X, self.features)
         return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
-                    err_last=float(np.mean(lasts)), recon_err=_rms(self.X - codes @ self.features))
+                    err_last=float(np.mean(lasts)),
+                    recon_err=_recon_err(self.X, codes, self.features))
 
     def parameters(self):
         return self.features.copy(), None if self.codes is None else self.codes.copy()
@@ -290,7 +311,7 @@ class _NMFTrainer(Trainer):
         self.features, self.codes = params
 
     def error(self, X, y=None):
-        return _rms(X - _ENCODERS[self.est.encoder](X, self.features) @ self.features)
+        return _recon_err(X, _codes(self.est.encoder, X, self.features), self.features)
 
     def fitted_attributes(self):
         return {"components_": self.features.copy(), "n_components_": len(self.features)}
