@@ -128,23 +128,6 @@ def test_float32_same_bits_in_one_call_or_many_and_with_two_threads():
     np.testing.assert_allclose(a[0], c[0], atol=1e-4)
 
 
-def test_float32_classifier_meets_no_subnormal_or_underflow(monkeypatch):
-    from lwl import _engine
-    flags = []
-    iterate = _engine.Engine._iterate
-
-    def recording(self, n, tol, out):
-        done = iterate(self, n, tol, out)
-        flags.append(self.ws.fp_flags)
-        return done
-    monkeypatch.setattr(_engine.Engine, "_iterate", recording)
-    X, y = majority_circuit(3, random_state=0)[:2]
-    clf = RRRClassifier((26, 26), batch_size=128, rrr_iter=50, epochs=1, tol=0.0,
-                        random_state=0).fit(X[:256].astype(F32), y[:256])
-    assert clf._weights.dtype == F32 and flags and not any(flags)
-
-
-# ---------------------------------------------------------------- NMF
 def _nmf_state(K, D, C, omega, beta, X, H, dtype=F32):
     state = NMFState(K, D, C, omega, beta, dtype)
     state.start_batch(X, H)

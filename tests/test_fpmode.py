@@ -67,7 +67,8 @@ def test_iterates_approaching_zero_leave_no_subnormal():
     assert state.ws.fp_flags == 0
 
 
-def test_classifier_meets_no_subnormal_or_underflow(monkeypatch):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_classifier_meets_no_subnormal_or_underflow(monkeypatch, dtype):
     from lwl import _engine
     flags = []
     iterate = _engine.Engine._iterate
@@ -78,9 +79,9 @@ def test_classifier_meets_no_subnormal_or_underflow(monkeypatch):
         return done
     monkeypatch.setattr(_engine.Engine, "_iterate", recording)
     X, y = majority_circuit(3, random_state=0)[:2]
-    RRRClassifier((26, 26), batch_size=128, rrr_iter=50, epochs=1, tol=0.0,
-                  random_state=0).fit(X[:256], y[:256])
-    assert flags and not any(flags)
+    clf = RRRClassifier((26, 26), batch_size=128, rrr_iter=50, epochs=1, tol=0.0,
+                        random_state=0).fit(X[:256].astype(dtype), y[:256])
+    assert clf._weights.dtype == dtype and flags and not any(flags)
 
 
 @pytest.mark.skipif(FE_UPWARD is None, reason="FE_UPWARD value of this platform not known")
