@@ -478,7 +478,8 @@ static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double
     double *restrict chunks = sel + 2L * K;            /* [chunks][per_chunk]: item sums of w,
                                                           error, degenerate-lane scratch */
     int fl = 0;
-    consensus_sums(ws, wsum, xsum, chunks);
+    if (!ws->sums_ready)  /* else the last call's final edge pass left them in scratch */
+        consensus_sums(ws, wsum, xsum, chunks);
     int it = 0;
     while (it < max_iter) {
         project_weights(ws, wsum);
@@ -528,6 +529,7 @@ static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double
         if (err < tol)
             break;
     }
+    ws->sums_ready = 1;
     *flags = fl;
     return it;
 }
@@ -544,6 +546,7 @@ int LWL_NAME(lwl_net_iterate)(LWL_NET_WS *ws, int max_iter, double tol, double *
 void LWL_NAME(lwl_net_start_batch)(LWL_NET_WS *ws, const lwl_real *v, const lwl_real *y)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges, nb = n_blocks(K);
+    ws->sums_ready = 0;
     for (int bk = 0; bk < nb; bk++) {
         const lwl_real *vk[L], *yk[L];
         for (int l = 0; l < L; l++) {  /* padding lanes copy the last item */

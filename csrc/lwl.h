@@ -166,6 +166,10 @@ typedef struct {
     int *assigned;           /* [n_items]  class projected to (-1: none / exempted)       */
     double *class_dist;      /* [n_items]  squared class-projection distance to the label */
     double *scratch;         /* [lwl_net_scratch_size(ws)] for the largest n_items used    */
+    int sums_ready;          /* 1: scratch holds the consensus sums of x and w as they stand,
+                                so the next lwl_net_iterate need not re-read the state for
+                                them (set by lwl_net_iterate, cleared by lwl_net_start_batch;
+                                a caller that writes x or w itself must clear it)          */
     int fp_flags;            /* set by lwl_net_iterate: LWL_FP_* events of its last call, in
                                 any thread                                                */
 } lwl_net_ws;
@@ -259,6 +263,7 @@ typedef struct {
     int *assigned;
     double *class_dist;
     double *scratch;
+    int sums_ready;
     int fp_flags;
 } lwl_net_ws_f32;
 

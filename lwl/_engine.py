@@ -267,4 +267,5 @@ class Engine(RRRState):
             if value.shape != (K, width):
                 raise ValueError(f"{name} must have shape {(K, width)}; got {value.shape}")
             to_lanes(value, getattr(self, name))
+        self.ws.sums_ready = 0  # the C core's consensus sums no longer match x and w
 

@@ -11,11 +11,9 @@ import numpy as np
 from ._progress import report
 
 # Iterations per call into C are chosen so that a call does about this many weight-multiplies
-# (~0.5 s at 2.5 s/GWM): Ctrl-C is then honoured within about that time, between calls. Each
-# call starts with one pass over x and w for the consensus sums (the iteration carries them
-# from then on), which is half again the traffic of an iteration; for a state too large for
-# the cache (MNIST 784-20-10, |K| = 1000: 1.6e7 per iteration) smaller calls would spend a
-# third of their memory traffic on it.
+# (~0.5 s at 2.5 s/GWM): Ctrl-C is then honoured within about that time, between calls. The
+# network engine carries its consensus sums from one call to the next, so splitting a batch
+# into calls costs no extra pass over the state.
 WMS_PER_CALL = 2e8
 
 

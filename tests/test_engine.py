@@ -101,6 +101,24 @@ def test_one_iteration_matches_numpy_reference():
     np.testing.assert_allclose(eng.wa, A["w"][0], atol=1e-12)
 
 
+def test_iteration_after_set_state_uses_the_new_state():
+    # a call carries its consensus sums to the next; writing x, w must drop them
+    eng, X, labels = _perturbed_engine(omega=1.7, beta=0.7, delta=0.3)
+    eng.run(3, 0.0, [])
+    s = eng.state()
+    rng = np.random.default_rng(3)
+    for name in "xw":
+        s[name] += rng.normal(scale=0.5, size=s[name].shape)
+    eng.set_state(s)
+    S = {k: s[k].copy() for k in "xwyb"}
+    errs = []
+    eng.run(1, 0.0, errs)
+    new, err, _ = reference_iteration(eng.graph, S, X, labels, 1.7, 0.7, 0.3, eng.g2)
+    for k in "xwyb":
+        np.testing.assert_allclose(eng.state()[k], new[k], rtol=0, atol=1e-12, err_msg=k)
+    assert abs(errs[0] - err) < 1e-12
+
+
 def test_two_iterations_match_reference_with_warm_start():
     eng, X, labels = _perturbed_engine(sizes=(3, 5, 4, 3), K=4, seed=7, omega=2.0, beta=1.0)
     g = eng.graph
