@@ -34,9 +34,10 @@
  *     over a node's edges (the A and B of the bilinear problem, the squared error): in
  *     float a sum of |K| = 1000 terms, or of a node's 784 squares, would lose several
  *     digits, and A, B fix the root that the whole projection rests on.  (A block's 16
- *     terms of the w sum and the out-edge sums of x, at most outdeg terms of one item, are
- *     lwl_real: they carry the rounding of the stored values themselves, and converting
- *     them would cost the float build's edge loop a third of its instructions);
+ *     terms of the w sum, the out-edge sums of x, at most outdeg terms of one item, and
+ *     runs of 8 squares (SQUARES_RUN) are lwl_real: they carry the rounding of the stored
+ *     values themselves, and converting every term had cost the float build's edge loop a
+ *     third of its instructions);
  *   - the norms (w_A to the sphere of radius omega) and the means (x_A, b_B), formed from
  *     those sums and rounded to lwl_real once;
  *   - the root search (lanes.h) and the multipliers it starts from, the y update and the
@@ -300,9 +301,27 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
  * project and update) and should still be in cache the second time. */
 #define GROUP_EDGES 512
 
+/* Squares summed per lane in lwl_real over runs of this many edges, the runs in double: in
+ * the float build, the conversions to double of every term had been a third of the edge
+ * loop's instructions, and a float sum of 8 squares loses at most 7 roundings of 2^-24
+ * (relative; the terms carry one each already).  The double build sums in double term by
+ * term (the code as it was, to the bit). */
+#define SQUARES_RUN SUM_EDGES  /* update_edges ends a run where it sums w */
+
+#ifdef LWL_F32
+/* Add a run's float sums of squares to the double ones and restart the run. */
+LWL_INLINE void flush_squares(float *restrict run, double *restrict total)
+{
+    for (int l = 0; l < L; l++) {
+        total[l] += run[l];
+        run[l] = 0.0f;
+    }
+}
+#endif
+
 /* Reflect node n's edges (lanes of one block) and form A = |x + w|^2 / 4, B = |x - w|^2 / 4
  * of the bilinear problem (bilinear.c): the reflection in lwl_real, as update_edges forms
- * it, the sums in double. */
+ * it, the sums in double (in float over runs of SQUARES_RUN edges). */
 LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_real *restrict xk,
                              const lwl_real *restrict wk, const lwl_real *restrict xak,
                              double *restrict A, double *restrict B)
@@ -310,17 +329,39 @@ LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_rea
     const lwl_real two = 2;
     for (int l = 0; l < L; l++)
         A[l] = B[l] = 0.0;
+#ifdef LWL_F32
+    for (int t0 = lo; t0 < hi; t0 += SQUARES_RUN) {
+        int t1 = t0 + SQUARES_RUN < hi ? t0 + SQUARES_RUN : hi;
+        float As[L], Bs[L];
+        for (int l = 0; l < L; l++)
+            As[l] = Bs[l] = 0.0f;
+        for (int t = t0; t < t1; t++) {
+            const float *restrict xa_s = xak + (long)ws->src[t] * L;
+            const float *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+            float wat = ws->wa[t];
+            for (int l = 0; l < L; l++) {
+                float xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
+                float s = xr + wr, d = xr - wr;
+                As[l] += s * s;
+                Bs[l] += d * d;
+            }
+        }
+        flush_squares(As, A);
+        flush_squares(Bs, B);
+    }
+#else
     for (int t = lo; t < hi; t++) {
-        const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
-        const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
-        lwl_real wat = ws->wa[t];
+        const double *restrict xa_s = xak + (long)ws->src[t] * L;
+        const double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+        double wat = ws->wa[t];
         for (int l = 0; l < L; l++) {
-            lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
-            double s = (double)xr + wr, d = (double)xr - wr;
+            double xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
+            double s = xr + wr, d = xr - wr;
             A[l] += s * s;
             B[l] += d * d;
         }
     }
+#endif
     for (int l = 0; l < L; l++) {
         A[l] *= 0.25;
         B[l] *= 0.25;
@@ -373,6 +414,9 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
         fr[l] = (lwl_real)f[l];
     }
     LWL_ALIGNED lwl_real wbuf[SUM_EDGES][L];  /* the weighted w of the edges not yet summed */
+#ifdef LWL_F32
+    float errs[L] = {0};  /* squared error of the edges since the last SUM_EDGES-th, in float */
+#endif
     for (int t = lo; t < hi; t++) {
         const lwl_real *restrict xa_s = xak + (long)src[t] * L;
         lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
@@ -395,18 +439,29 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
                 wb = deg[l] != 0.0 ? gwl : wb;
             }
             lwl_real dx = xb - xa_s[l], dw = wb - wat;
-            errv[l] += (double)dx * dx + (double)dw * dw;
+#ifdef LWL_F32
+            errs[l] += dx * dx + dw * dw;
+#else
+            errv[l] += dx * dx + dw * dw;
+#endif
             lwl_real xn = lwl_flush(xt[l] + beta * dx), wn = lwl_flush(wt[l] + beta * dw);
             xt[l] = xn;
             wt[l] = wn;
             xse[l] += xn;
             wl[l] = lw[l] * wn;
         }
-        if ((t - lo) % SUM_EDGES == SUM_EDGES - 1)
+        if ((t - lo) % SUM_EDGES == SUM_EDGES - 1) {
             add_lane_sums(wbuf[0], part + t - (SUM_EDGES - 1));
+#ifdef LWL_F32
+            flush_squares(errs, errv);
+#endif
+        }
     }
     for (int t = hi - (hi - lo) % SUM_EDGES; t < hi; t++)
         part[t] += lane_sum_real(wbuf[(t - lo) % SUM_EDGES]);
+#ifdef LWL_F32
+    flush_squares(errs, errv);
+#endif
 }
 
 /* Project node n (lanes of block bk) given its roots e, sgn and reflected y (yr), and update
