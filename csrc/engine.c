@@ -301,47 +301,49 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
  * project and update) and should still be in cache the second time. */
 #define GROUP_EDGES 512
 
-/* Squares summed per lane in lwl_real over runs of this many edges, the runs in double: in
- * the float build, the conversions to double of every term had been a third of the edge
- * loop's instructions, and a float sum of 8 squares loses at most 7 roundings of 2^-24
- * (relative; the terms carry one each already).  The double build sums in double term by
- * term (the code as it was, to the bit). */
-#define SQUARES_RUN SUM_EDGES  /* update_edges ends a run where it sums w */
-
+/* Squares are summed per lane in lwl_real over runs of SQUARES_RUN edges, and the runs in
+ * double.  In the float build runs of 8: converting every term to double had been a third of
+ * the edge loop's instructions, and a float sum of 8 squares loses at most 7 roundings of
+ * 2^-24 (relative; the terms carry one each already).  In the double build one run takes all
+ * of a node's edges, which is summing in double term by term (the code as it was, to the
+ * bit: the run's sum starts at 0 and is added to 0). */
 #ifdef LWL_F32
-/* Add a run's float sums of squares to the double ones and restart the run. */
-LWL_INLINE void flush_squares(float *restrict run, double *restrict total)
+#define SQUARES_RUN SUM_EDGES  /* update_edges ends a run where it sums w */
+#else
+#define SQUARES_RUN (1 << 30)
+#endif
+
+/* Add a run's sums of squares to the double ones and restart the run. */
+LWL_INLINE void flush_squares(lwl_real *restrict run, double *restrict total)
 {
     for (int l = 0; l < L; l++) {
         total[l] += run[l];
-        run[l] = 0.0f;
+        run[l] = 0;
     }
 }
-#endif
 
 /* Reflect node n's edges (lanes of one block) and form A = |x + w|^2 / 4, B = |x - w|^2 / 4
  * of the bilinear problem (bilinear.c): the reflection in lwl_real, as update_edges forms
- * it, the sums in double (in float over runs of SQUARES_RUN edges). */
+ * it, the sums in double over runs of SQUARES_RUN edges summed in lwl_real. */
 LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_real *restrict xk,
                              const lwl_real *restrict wk, const lwl_real *restrict xak,
                              double *restrict A, double *restrict B)
 {
     const lwl_real two = 2;
-    for (int l = 0; l < L; l++)
+    lwl_real As[L], Bs[L];
+    for (int l = 0; l < L; l++) {
         A[l] = B[l] = 0.0;
-#ifdef LWL_F32
+        As[l] = Bs[l] = 0;
+    }
     for (int t0 = lo; t0 < hi; t0 += SQUARES_RUN) {
-        int t1 = t0 + SQUARES_RUN < hi ? t0 + SQUARES_RUN : hi;
-        float As[L], Bs[L];
-        for (int l = 0; l < L; l++)
-            As[l] = Bs[l] = 0.0f;
+        int t1 = hi - t0 > SQUARES_RUN ? t0 + SQUARES_RUN : hi;
         for (int t = t0; t < t1; t++) {
-            const float *restrict xa_s = xak + (long)ws->src[t] * L;
-            const float *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
-            float wat = ws->wa[t];
+            const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
+            const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+            lwl_real wat = ws->wa[t];
             for (int l = 0; l < L; l++) {
-                float xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
-                float s = xr + wr, d = xr - wr;
+                lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
+                lwl_real s = xr + wr, d = xr - wr;
                 As[l] += s * s;
                 Bs[l] += d * d;
             }
@@ -349,19 +351,6 @@ LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_rea
         flush_squares(As, A);
         flush_squares(Bs, B);
     }
-#else
-    for (int t = lo; t < hi; t++) {
-        const double *restrict xa_s = xak + (long)ws->src[t] * L;
-        const double *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
-        double wat = ws->wa[t];
-        for (int l = 0; l < L; l++) {
-            double xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
-            double s = xr + wr, d = xr - wr;
-            A[l] += s * s;
-            B[l] += d * d;
-        }
-    }
-#endif
     for (int l = 0; l < L; l++) {
         A[l] *= 0.25;
         B[l] *= 0.25;
