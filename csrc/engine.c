@@ -34,9 +34,10 @@
  *     over a node's edges (the A and B of the bilinear problem, the squared error): in
  *     float a sum of |K| = 1000 terms, or of a node's 784 squares, would lose several
  *     digits, and A, B fix the root that the whole projection rests on.  (A block's 16
- *     terms of the w sum and the out-edge sums of x, at most outdeg terms of one item, are
- *     lwl_real: they carry the rounding of the stored values themselves, and converting
- *     them would cost the float build's edge loop a third of its instructions);
+ *     terms of the w sum, the out-edge sums of x, at most outdeg terms of one item, and
+ *     runs of 8 squares (SQUARES_RUN) are lwl_real: they carry the rounding of the stored
+ *     values themselves, and converting every term had cost the float build's edge loop a
+ *     third of its instructions);
  *   - the norms (w_A to the sphere of radius omega) and the means (x_A, b_B), formed from
  *     those sums and rounded to lwl_real once;
  *   - the root search (lanes.h) and the multipliers it starts from, the y update and the
@@ -151,6 +152,52 @@ LWL_INLINE float lane_sum_real(const float *v)
 #define lane_sum_real lane_sum
 #endif
 
+/* The lane sums of SUM_EDGES consecutive edges' block values (v: [SUM_EDGES][L]), added to
+ * out[0 .. SUM_EDGES-1].  Each sum is lane_sum_real's, the same additions of the same
+ * operands, but the eight edges are reduced together: after the first halving (v[l] +
+ * v[l + 8]) two edges share a vector at each further halving, so the 8 sums cost 15 vector
+ * additions and 14 shuffles instead of 8 reductions inside vectors and 8 scalar
+ * read-modify-writes of out (with GCC's vector extensions; elsewhere lane_sum_real per
+ * edge).  Once per edge and block, this was a quarter of the edge pass's time. */
+#define SUM_EDGES 8
+#if defined(__GNUC__) && !defined(__clang__)
+typedef lwl_real lwl_v8r __attribute__((vector_size(8 * sizeof(lwl_real))));
+#ifdef LWL_F32
+typedef int lwl_v8i __attribute__((vector_size(32)));
+#else
+typedef long long lwl_v8i __attribute__((vector_size(64)));
+#endif
+
+LWL_INLINE void add_lane_sums(const lwl_real *restrict v, double *restrict out)
+{
+    const lwl_v8i take4 = {0, 1, 2, 3, 8, 9, 10, 11}, drop4 = {4, 5, 6, 7, 12, 13, 14, 15};
+    const lwl_v8i take2 = {0, 1, 4, 5, 8, 9, 12, 13}, drop2 = {2, 3, 6, 7, 10, 11, 14, 15};
+    const lwl_v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = {1, 3, 5, 7, 9, 11, 13, 15};
+    lwl_v8r h[SUM_EDGES], q[SUM_EDGES / 2], r[SUM_EDGES / 4], s;
+    for (int e = 0; e < SUM_EDGES; e++) {  /* s[l] = v[l] + v[l + 8], one edge per vector */
+        lwl_v8r lo, hi;
+        memcpy(&lo, v + (long)e * L, sizeof lo);
+        memcpy(&hi, v + (long)e * L + L / 2, sizeof hi);
+        h[e] = lo + hi;
+    }
+    for (int i = 0; i < SUM_EDGES / 2; i++)  /* s[l] += s[l + 4]: edges 2i, 2i+1 per vector */
+        q[i] = __builtin_shuffle(h[2 * i], h[2 * i + 1], take4)
+               + __builtin_shuffle(h[2 * i], h[2 * i + 1], drop4);
+    for (int i = 0; i < SUM_EDGES / 4; i++)  /* s[l] += s[l + 2]: four edges per vector */
+        r[i] = __builtin_shuffle(q[2 * i], q[2 * i + 1], take2)
+               + __builtin_shuffle(q[2 * i], q[2 * i + 1], drop2);
+    s = __builtin_shuffle(r[0], r[1], even) + __builtin_shuffle(r[0], r[1], odd);
+    for (int e = 0; e < SUM_EDGES; e++)
+        out[e] += s[e];
+}
+#else
+LWL_INLINE void add_lane_sums(const lwl_real *restrict v, double *restrict out)
+{
+    for (int e = 0; e < SUM_EDGES; e++)
+        out[e] += lane_sum_real(v + (long)e * L);
+}
+#endif
+
 /* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added in
  * the order of the edge pass, so that iterating in one call or several gives the same bits.
  * part: E doubles.  The out-edge sums of x (a node's outdeg terms, within one item) and the
@@ -254,26 +301,55 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
  * project and update) and should still be in cache the second time. */
 #define GROUP_EDGES 512
 
+/* Squares are summed per lane in lwl_real over runs of SQUARES_RUN edges, and the runs in
+ * double.  In the float build runs of 8: converting every term to double had been a third of
+ * the edge loop's instructions, and a float sum of 8 squares loses at most 7 roundings of
+ * 2^-24 (relative; the terms carry one each already).  In the double build one run takes all
+ * of a node's edges, which is summing in double term by term (the code as it was, to the
+ * bit: the run's sum starts at 0 and is added to 0). */
+#ifdef LWL_F32
+#define SQUARES_RUN SUM_EDGES  /* update_edges ends a run where it sums w */
+#else
+#define SQUARES_RUN (1 << 30)
+#endif
+
+/* Add a run's sums of squares to the double ones and restart the run. */
+LWL_INLINE void flush_squares(lwl_real *restrict run, double *restrict total)
+{
+    for (int l = 0; l < L; l++) {
+        total[l] += run[l];
+        run[l] = 0;
+    }
+}
+
 /* Reflect node n's edges (lanes of one block) and form A = |x + w|^2 / 4, B = |x - w|^2 / 4
  * of the bilinear problem (bilinear.c): the reflection in lwl_real, as update_edges forms
- * it, the sums in double. */
+ * it, the sums in double over runs of SQUARES_RUN edges summed in lwl_real. */
 LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_real *restrict xk,
                              const lwl_real *restrict wk, const lwl_real *restrict xak,
                              double *restrict A, double *restrict B)
 {
     const lwl_real two = 2;
-    for (int l = 0; l < L; l++)
+    lwl_real As[L], Bs[L];
+    for (int l = 0; l < L; l++) {
         A[l] = B[l] = 0.0;
-    for (int t = lo; t < hi; t++) {
-        const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
-        const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
-        lwl_real wat = ws->wa[t];
-        for (int l = 0; l < L; l++) {
-            lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
-            double s = (double)xr + wr, d = (double)xr - wr;
-            A[l] += s * s;
-            B[l] += d * d;
+        As[l] = Bs[l] = 0;
+    }
+    for (int t0 = lo; t0 < hi; t0 += SQUARES_RUN) {
+        int t1 = hi - t0 > SQUARES_RUN ? t0 + SQUARES_RUN : hi;
+        for (int t = t0; t < t1; t++) {
+            const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
+            const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+            lwl_real wat = ws->wa[t];
+            for (int l = 0; l < L; l++) {
+                lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
+                lwl_real s = xr + wr, d = xr - wr;
+                As[l] += s * s;
+                Bs[l] += d * d;
+            }
         }
+        flush_squares(As, A);
+        flush_squares(Bs, B);
     }
     for (int l = 0; l < L; l++) {
         A[l] *= 0.25;
@@ -326,11 +402,15 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
         sr[l] = (lwl_real)sgn[l];
         fr[l] = (lwl_real)f[l];
     }
+    LWL_ALIGNED lwl_real wbuf[SUM_EDGES][L];  /* the weighted w of the edges not yet summed */
+#ifdef LWL_F32
+    float errs[L] = {0};  /* squared error of the edges since the last SUM_EDGES-th, in float */
+#endif
     for (int t = lo; t < hi; t++) {
         const lwl_real *restrict xa_s = xak + (long)src[t] * L;
         lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
         lwl_real *restrict xse = xs + (long)src[t] * L;
-        lwl_real wat = wa[t], wl[L];
+        lwl_real wat = wa[t], *restrict wl = wbuf[(t - lo) % SUM_EDGES];
         for (int c = 0; c < (int)(sizeof(lwl_real) * L / 64); c++) {
             __builtin_prefetch(xt + ahead * L + c * (64 / sizeof(lwl_real)));
             __builtin_prefetch(wt + ahead * L + c * (64 / sizeof(lwl_real)));
@@ -348,15 +428,29 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
                 wb = deg[l] != 0.0 ? gwl : wb;
             }
             lwl_real dx = xb - xa_s[l], dw = wb - wat;
-            errv[l] += (double)dx * dx + (double)dw * dw;
+#ifdef LWL_F32
+            errs[l] += dx * dx + dw * dw;
+#else
+            errv[l] += dx * dx + dw * dw;
+#endif
             lwl_real xn = lwl_flush(xt[l] + beta * dx), wn = lwl_flush(wt[l] + beta * dw);
             xt[l] = xn;
             wt[l] = wn;
             xse[l] += xn;
             wl[l] = lw[l] * wn;
         }
-        part[t] += lane_sum_real(wl);
+        if ((t - lo) % SUM_EDGES == SUM_EDGES - 1) {
+            add_lane_sums(wbuf[0], part + t - (SUM_EDGES - 1));
+#ifdef LWL_F32
+            flush_squares(errs, errv);
+#endif
+        }
     }
+    for (int t = hi - (hi - lo) % SUM_EDGES; t < hi; t++)
+        part[t] += lane_sum_real(wbuf[(t - lo) % SUM_EDGES]);
+#ifdef LWL_F32
+    flush_squares(errs, errv);
+#endif
 }
 
 /* Project node n (lanes of block bk) given its roots e, sgn and reflected y (yr), and update

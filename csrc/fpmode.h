@@ -22,13 +22,18 @@
  *
  * In single precision (LWL_F32, real.h) the threshold is LWL_TINY = 2^-60 (about 8.7e-19),
  * chosen for float's range (FLT_MIN = 2^-126) as 2^-300 is for double's.  The float state
- * is only ever multiplied in float by factors of order one (2, beta, the root's e and
- * 1 / (e (2 - e)), +-1) and subtracted, while every square or product of two state values
- * is formed in double (the sums A and B, the error, the forward pass): a value at the
- * threshold, or the smallest difference of two such (2^-83), stays normal after those
- * factors with 2^40 to spare.  And 2^-60 is 2^-36 below float's resolution (2^-24) at unit
- * scale, as 2^-300 is far below double's.  (Float data all below about 1e-12 would need
- * rescaling.)
+ * is multiplied in float by factors of order one (2, beta, the root's e and
+ * 1 / (e (2 - e)), +-1) and subtracted: a value at the threshold, or the smallest
+ * difference of two such (2^-83), stays normal after those factors with 2^40 to spare.
+ * Products of two state values are formed in double (the forward pass, the node
+ * constraints) but for the squares of the edge pass (A, B and the error, summed in float
+ * over runs of 8 edges, engine.c): a square is subnormal when its base, a reflection or a
+ * difference of state values, is below 2^-63 without being 0, which needs values of the
+ * state below about 2^-40 that differ only in their last bits.  That is not excluded by
+ * construction, as it is in double; no case run has met it (tests/test_fpmode.py, among
+ * them a classifier run on to its fixed point, and compare/bench.py's flags).  And
+ * 2^-60 is 2^-36 below float's resolution (2^-24) at unit scale, as 2^-300 is far below
+ * double's.  (Float data all below about 1e-12 would need rescaling.)
  *
  * The mode.  Each entry point that computes (lwl_nmf_iterate, lwl_net_iterate and each of
  * its parallel regions, lwl_net_forward, their _f32 versions, lwl_bilinear_project_from)

@@ -51,6 +51,13 @@
 #define LWL_NO_UNROLL
 #endif
 
+/* A local array of lanes on a vector boundary (whole-vector loads and stores). */
+#if defined(__GNUC__)
+#define LWL_ALIGNED __attribute__((aligned(64)))
+#else
+#define LWL_ALIGNED
+#endif
+
 /* Inlined into every caller, so that each version of a hot loop gets its own vector code. */
 #if defined(__GNUC__)
 #define LWL_INLINE static inline __attribute__((always_inline))

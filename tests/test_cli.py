@@ -182,6 +182,23 @@ def test_ctrl_c_in_nmf_saves(files, interrupt_at_call, capsys):
     assert RRRNMF.load("n.npz").status_ == "interrupted"
 
 
+@pytest.mark.parametrize("argv, cls, attribute", [
+    (["nmf", "-r", "5", "--omega", "0.6", "--beta", "0.3", "--max-iter", "50"], RRRNMF,
+     "components_"),
+    (["classify", "--data", "train.txt", "--test", "test.txt", "--epochs", "1", "--rrr-iter",
+      "10", "--hidden", "6"], RRRClassifier, "coefs_"),
+    (["autoencode", "--data", "onehot:8", "--codes", "3", "--data-batch", "8", "--code-batch",
+      "8", "--rrr-iter", "20", "--epochs", "1"], RRRAutoencoder, "code_distribution_"),
+])
+def test_float32_trains_in_single_precision(files, capsys, argv, cls, attribute):
+    assert main(argv + ["--seed", "0", "--out", "m.npz", "-v", "0"]) == 0
+    double = getattr(cls.load("m.npz"), attribute)
+    assert main(argv + ["--seed", "0", "--out", "m32.npz", "-v", "0", "--float32"]) == 0
+    single = getattr(cls.load("m32.npz"), attribute)
+    for d, s in zip(*(a if isinstance(a, list) else [a] for a in (double, single))):
+        assert d.dtype == np.float64 and s.dtype == np.float32
+
+
 def test_autoencode_and_generate(files, capsys):
     assert main(["autoencode", "--data", "onehot:8", "--codes", "3", "--activation", "step",
                  "--margin", "0.4", "--omega", "100", "--beta", "0.5", "--data-batch", "8",

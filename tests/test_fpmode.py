@@ -12,6 +12,7 @@ from lwl import RRRClassifier
 from lwl._core import lib, ptr
 from lwl._nmf_engine import NMFState
 from lwl.datasets import ledm, majority_circuit
+from sklearn.datasets import make_blobs
 
 TINY = np.finfo(np.float64).tiny  # the smallest normal number
 X86 = platform.machine().lower() in ("x86_64", "amd64")
@@ -67,8 +68,9 @@ def test_iterates_approaching_zero_leave_no_subnormal():
     assert state.ws.fp_flags == 0
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_classifier_meets_no_subnormal_or_underflow(monkeypatch, dtype):
+@pytest.fixture
+def engine_fp_flags(monkeypatch):
+    """The fp_flags of every call into the network engine while the test runs."""
     from lwl import _engine
     flags = []
     iterate = _engine.Engine._iterate
@@ -78,10 +80,29 @@ def test_classifier_meets_no_subnormal_or_underflow(monkeypatch, dtype):
         flags.append(self.ws.fp_flags)
         return done
     monkeypatch.setattr(_engine.Engine, "_iterate", recording)
+    return flags
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_classifier_meets_no_subnormal_or_underflow(engine_fp_flags, dtype):
+    flags = engine_fp_flags
     X, y = majority_circuit(3, random_state=0)[:2]
     clf = RRRClassifier((26, 26), batch_size=128, rrr_iter=50, epochs=1, tol=0.0,
                         random_state=0).fit(X[:256].astype(dtype), y[:256])
     assert clf._weights.dtype == dtype and flags and not any(flags)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_run_on_at_its_fixed_point_meets_no_subnormal(engine_fp_flags, dtype):
+    """At a fixed point the differences the edge pass squares shrink to 0 or to the last bits
+    of the values (in float32 it squares them in float), and none may be subnormal."""
+    flags = engine_fp_flags
+    X, y = make_blobs(64, centers=2, n_features=4, random_state=0)
+    X = ((X - X.mean(0)) / X.std(0)).astype(dtype)
+    clf = RRRClassifier((4,), batch_size=64, rrr_iter=30_000, tol=0.0, epochs=1,
+                        random_state=0).fit(X, y)
+    assert clf.history_["err_last"][-1] < 1e-5  # at the fixed point (float's floor)
+    assert flags and not any(flags)
 
 
 @pytest.mark.skipif(FE_UPWARD is None, reason="FE_UPWARD value of this platform not known")
