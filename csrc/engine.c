@@ -160,6 +160,7 @@ LWL_INLINE float lane_sum_real(const float *v)
  * read-modify-writes of out (with GCC's vector extensions; elsewhere lane_sum_real per
  * edge).  Once per edge and block, this was a quarter of the edge pass's time. */
 #define SUM_EDGES 8
+typedef char lwl_sums_take_16_lanes[L == 16 ? 1 : -1];  /* the halvings below */
 #if defined(__GNUC__) && !defined(__clang__)
 typedef lwl_real lwl_v8r __attribute__((vector_size(8 * sizeof(lwl_real))));
 #ifdef LWL_F32
@@ -201,8 +202,8 @@ LWL_INLINE void add_lane_sums(const lwl_real *restrict v, double *restrict out)
 /* Item sums of w per edge and out-edge sums of x per (item, node), from the state, added in
  * the order of the edge pass, so that iterating in one call or several gives the same bits.
  * part: E doubles.  The out-edge sums of x (a node's outdeg terms, within one item) and the
- * sums of w over the L items of a block are formed in lwl_real (so the float build's edge
- * loop converts nothing but the error terms), the sums of w over blocks in double. */
+ * sums of w over the L items of a block are formed in lwl_real (as the edge loop forms
+ * them), the sums of w over blocks in double. */
 LWL_INLINE void consensus_sums(const LWL_NET_WS *ws, double *wsum, lwl_real *xsum, double *part)
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges, nb = n_blocks(K);
@@ -303,12 +304,12 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
 
 /* Squares are summed per lane in lwl_real over runs of SQUARES_RUN edges, and the runs in
  * double.  In the float build runs of 8: converting every term to double had been a third of
- * the edge loop's instructions, and a float sum of 8 squares loses at most 7 roundings of
- * 2^-24 (relative; the terms carry one each already).  In the double build one run takes all
- * of a node's edges, which is summing in double term by term (the code as it was, to the
- * bit: the run's sum starts at 0 and is added to 0). */
+ * the edge loop's instructions, and a float sum of 8 squares adds at most 7 roundings of
+ * 2^-24 (relative) to the two or three each term carries from its own float arithmetic.  In
+ * the double build one run takes all of a node's edges, which is summing in double term by
+ * term (the code as it was, to the bit: the run's sum starts at 0 and is added to 0). */
 #ifdef LWL_F32
-#define SQUARES_RUN SUM_EDGES  /* update_edges ends a run where it sums w */
+#define SQUARES_RUN SUM_EDGES  /* update_edges ends its runs where it sums w */
 #else
 #define SQUARES_RUN (1 << 30)
 #endif
@@ -335,8 +336,8 @@ LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_rea
         A[l] = B[l] = 0.0;
         As[l] = Bs[l] = 0;
     }
-    for (int t0 = lo; t0 < hi; t0 += SQUARES_RUN) {
-        int t1 = hi - t0 > SQUARES_RUN ? t0 + SQUARES_RUN : hi;
+    for (int t0 = lo, t1; t0 < hi; t0 = t1) {
+        t1 = hi - t0 > SQUARES_RUN ? t0 + SQUARES_RUN : hi;
         for (int t = t0; t < t1; t++) {
             const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
             const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
@@ -380,7 +381,8 @@ static void degenerate_lane(const LWL_NET_WS *ws, int lo, int hi, const lwl_real
 
 /* The edge part of project_update: the projection of every in-edge of node n (lanes of
  * one block) from its reflection, and the updates, in lwl_real (the root's e, sgn and
- * f = 1 / (e (2 - e)) rounded to it once); the error and the sums in double.
+ * f = 1 / (e (2 - e)) rounded to it once); the error and the sums of w over items in
+ * double, from runs of SUM_EDGES edges (SQUARES_RUN, add_lane_sums) in lwl_real.
  * with_degenerate: take the lanes with deg[l] = 1 from dgx, dgw [indeg][L] (a separate
  * instance of the loop, so the common case pays nothing for them).  Edge t prefetches the
  * x and w of edge t + ahead (the next group's, whose reflection comes next). */
@@ -410,7 +412,7 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
         const lwl_real *restrict xa_s = xak + (long)src[t] * L;
         lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
         lwl_real *restrict xse = xs + (long)src[t] * L;
-        lwl_real wat = wa[t], *restrict wl = wbuf[(t - lo) % SUM_EDGES];
+        lwl_real wat = wa[t], *wl = wbuf[(t - lo) % SUM_EDGES];
         for (int c = 0; c < (int)(sizeof(lwl_real) * L / 64); c++) {
             __builtin_prefetch(xt + ahead * L + c * (64 / sizeof(lwl_real)));
             __builtin_prefetch(wt + ahead * L + c * (64 / sizeof(lwl_real)));

@@ -29,9 +29,11 @@
  * constraints) but for the squares of the edge pass (A, B and the error, summed in float
  * over runs of 8 edges, engine.c): a square is subnormal when its base, a reflection or a
  * difference of state values, is below 2^-63 without being 0, which needs values of the
- * state below about 2^-40 that differ only in their last bits.  That is not excluded by
- * construction, as it is in double; no case run has met it (tests/test_fpmode.py, among
- * them a classifier run on to its fixed point, and compare/bench.py's flags).  And
+ * state (weights, say) below about 2^-40 that differ only in their last bits.  That is not
+ * excluded by construction, as it is in double, and the cases run (tests/test_fpmode.py,
+ * compare/bench.py's flags) have values of order one, far from it; a state of very small
+ * values may meet subnormal squares, which cost time on Intel cores, not accuracy.  (At the
+ * other end, float squares overflow where such a base exceeds about 1.8e19.)  And
  * 2^-60 is 2^-36 below float's resolution (2^-24) at unit scale, as 2^-300 is far below
  * double's.  (Float data all below about 1e-12 would need rescaling.)
  *

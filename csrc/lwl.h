@@ -231,7 +231,8 @@ double lwl_project_margin(int labelled, double delta, double *y, double *b);
  * The workspace, fields and functions are those above, with every state array (x, w, y, b,
  * xa, ya, ba, wa, bb) and the clamps in float, so that an iteration moves half the bytes;
  * the multipliers, class distances and scratch stay double (the root search, the class
- * step and every sum over items or edges run in double, see real.h).  The forward pass
+ * step and the sums over items and edges run in double, from short runs summed in float
+ * within the edge pass: engine.c).  The forward pass
  * takes and gives float, accumulating in double. */
 typedef struct {
     int n_nodes, n_edges;

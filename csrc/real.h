@@ -6,8 +6,8 @@
  * that defines LWL_F32 first, with lwl_real = float and every public name given the suffix
  * _f32 (LWL_NAME).  So the hot code is written once.  What the state is stored in is
  * lwl_real; what must stay double whatever the storage is written as double in the
- * sources (sums over items and edges, norms, the bilinear root search, the node and class
- * constraints), and the comments there say why.  lwl.h spells out both workspaces, since
+ * sources (sums over items and edges, beyond short runs; norms, the bilinear root search,
+ * the node and class constraints), and the comments there say why.  lwl.h spells out both workspaces, since
  * cffi reads it and takes no macros with arguments.
  */
 #ifndef LWL_REAL_H

@@ -139,11 +139,11 @@ def _save_model(model, out):
     print(f"saved the model to {out} (load it with lwl.load)")
 
 
-def _add_float32(p):
+def _add_float32(p, note=""):
     p.add_argument("--float32", action="store_true",
-                   help="train in single precision: the estimators keep the data's precision, "
-                        "and a float32 state moves half the bytes (faster on nets far beyond "
-                        "cache); the saved parameters are float32")
+                   help="train in single precision (the data converted to float32): the state "
+                        "moves half the bytes per iteration, which is faster where it is far "
+                        "beyond cache; the model is saved in float32" + note)
 
 
 def _precision(args, *arrays):
@@ -168,6 +168,8 @@ def _finish(model, out, extra=None):
 
 
 # ------------------------------------------------------------------ lwl nmf
+
+FLOAT32_RRR_ERR = 1e-7  # where RRR_err levels off for a solved NMF in float32 (README)
 
 NMF_OPTIONS = [(("--components", "-r"), "n_components"), ("--omega", "omega"),
                ("--beta", "beta"), ("--max-iter", "max_iter"), ("--tol", "tol"),
@@ -201,6 +203,10 @@ def _cmd_nmf(args):
         check_output(args.codes, "codes file")
     model = RRRNMF(**estimator_params(args, NMF_OPTIONS))
     X, = _precision(args, _nmf_data(args.data, args.random_state))
+    if args.float32 and args.tol <= FLOAT32_RRR_ERR:
+        print(f"note: in float32 RRR_err levels off near {FLOAT32_RRR_ERR:g}, so --tol "
+              f"{args.tol:g} may never be reached and the run go on to --max-iter; pass "
+              "--tol 1e-6", flush=True)
     print(f"RRR NMF of {args.data}: {X.shape[0]} items x {X.shape[1]} values, rank "
           f"{model.n_components or X.shape[1]}, beta {model.beta}, omega {model.omega}",
           flush=True)
@@ -465,7 +471,8 @@ def build_parser():
                  _cmd_nmf)
     p.add_argument("--codes", default=None, metavar="FILE",
                    help="also write the codes W as a data file of the published programs")
-    _add_float32(p)
+    _add_float32(p, f". RRR_err levels off near {FLOAT32_RRR_ERR:g} in float32, so give a "
+                    "--tol above it (1e-6)")
 
     p = friendly("classify", "layered classifier (paper section 5)",
                  "Train a classifier by RRR (paper section 5) and save the model.",
