@@ -25,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 from _common import fmt, markdown_table, median, timed, write_csv
 from _sweep import Run, Sweep, add_arguments
 from lwl import RRRNMF
+from lwl.nmf import FLOAT32_TOL
 from lwl.datasets import ledm
 
 SUCCESS_RMS = 1e-5
@@ -37,7 +38,7 @@ PAPER = {6: (5, 0.3, 0.6, 100, 2, 0.02, "1.6%", "100%"),
 
 def run_rrr(Y, r, beta, omega, cap_gwms, seed):
     max_iter = int(cap_gwms * 1e9 / (Y.size * r))
-    tol = 1e-6 if Y.dtype == np.float32 else 1e-10
+    tol = FLOAT32_TOL if Y.dtype == np.float32 else 1e-10
     model = RRRNMF(r, omega=omega, beta=beta, max_iter=max_iter, tol=tol, random_state=seed)
     _, sec = timed(model.fit, Y)
     return model.reconstruction_err_ < SUCCESS_RMS, sec, model.gwms_

@@ -25,6 +25,8 @@ except ImportError as exc:  # pragma: no cover - only when the package was not b
     raise ImportError(_not_built_message(Path(__file__).resolve().parent)) from exc
 
 
+# The dtypes the C core stores its state in (float64 first: what other data train in).
+STATE_DTYPES = (np.float64, np.float32)
 _C_POINTER = {np.dtype(np.float64): "double *", np.dtype(np.float32): "float *"}
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ._core import STATE_DTYPES
 from ._engine import Engine, check_state_size
 from ._persist import PersistMixin
 from ._training import CallbackSupportMixin, Trainer
@@ -133,7 +134,7 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
         if self._weights.shape != (g.n_edges,) or self._biases.shape != (g.n_nodes,):
             raise ValueError(f"weights {self._weights.shape} and biases {self._biases.shape} do "
                              f"not fit a graph of {g.n_edges} edges and {g.n_nodes} nodes")
-        if self._weights.dtype not in (np.float64, np.float32) \
+        if self._weights.dtype not in STATE_DTYPES \
                 or self._biases.dtype != self._weights.dtype:
             raise ValueError("weights and biases must be both float64 or both float32")
         if self.n_features_in_ != len(g.data_nodes):

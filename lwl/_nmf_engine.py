@@ -11,9 +11,10 @@ def pinv_encoder(components):
     """The pseudo-inverse encoder of eq 12, ``H^T (H H^T)^-1`` (n_features, n_components).
 
     Solved from the r x r normal equations; a rank-deficient H (e.g. two equal features)
-    falls back to the SVD pseudo-inverse.
+    falls back to the SVD pseudo-inverse.  Computed in float64 whatever the dtype of H (in
+    float32 it would lose digits where H is ill-conditioned).
     """
-    H = components
+    H = np.asarray(components, dtype=np.float64)
     gram = H @ H.T
     try:
         if np.linalg.cond(gram) < 1e12:
@@ -24,14 +25,15 @@ def pinv_encoder(components):
 
 
 def pinv_codes(X, components):
-    """Codes of eq 12-13: the pseudo-inverse encoder followed by a ReLU."""
+    """Codes of eq 12-13: the pseudo-inverse encoder followed by a ReLU (float64)."""
     return np.maximum(X @ pinv_encoder(components), 0.0)
 
 
 def nnls_codes(X, components):
     """The non-negative codes W minimising ``|X - W H|`` row by row (Lawson-Hanson NNLS,
-    scipy): the best reconstruction the features allow, also when H is ill-conditioned."""
-    HT = np.ascontiguousarray(components.T)
+    scipy, in float64): the best reconstruction the features allow, also when H is
+    ill-conditioned."""
+    HT = np.ascontiguousarray(components.T, dtype=np.float64)
     return np.array([nnls(HT, row)[0] for row in X]).reshape(len(X), len(components))
 
 
@@ -90,8 +92,7 @@ class NMFState(RRRState):
         self.data = np.ascontiguousarray(Xb, dtype=self.dtype)
         self.ws.n_items = K
         self.ws.data = ptr(self.data)
-        codes = pinv_codes(Xb.astype(np.float64, copy=False),
-                           features.astype(np.float64, copy=False))
+        codes = pinv_codes(Xb, features)
         self.x[:K * C * D].reshape(K, C, D)[:] = codes[:, :, None]
         self.w[:K * C * D].reshape(K, C, D)[:] = features[None, :, :]
         self.code[:K * C] = codes.ravel()

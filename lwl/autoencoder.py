@@ -9,6 +9,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
+from ._core import STATE_DTYPES
 from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes, rms
 from ._training import fit_epochs, split_validation, with_callbacks
 from ._validation import check_random_state, warn_caller
@@ -234,7 +235,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         return self
 
     def _fit(self, X, reset, n_epochs=None):
-        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32), order="C")
+        X = validate_data(self, X, reset=reset, dtype=STATE_DTYPES, order="C")
         check_activation_range(X, self.activation, "X")
         rng = check_random_state(self.random_state) if reset else self._rng
         X, _, validation = split_validation(self, X, None, rng)
@@ -274,7 +275,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     def transform(self, X):
         """The encoder E: codes (n_samples, n_codes) of X (a forward pass, section 6.1.1)."""
         check_is_fitted(self, "_weights")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="C")
+        X = validate_data(self, X, reset=False, dtype=STATE_DTYPES, order="C")
         check_activation_range(X, self.activation, "X")
         return self._encode(X)
 
@@ -282,7 +283,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         """The decoder D: data (n_samples, n_features) decoded from codes X (n_samples,
         n_codes) in the activation's range."""
         check_is_fitted(self, "_weights")
-        Z = check_array(X, dtype=(np.float64, np.float32), input_name="codes")
+        Z = check_array(X, dtype=STATE_DTYPES, input_name="codes")
         if Z.shape[1] != self.n_codes_:
             raise ValueError(f"codes have {Z.shape[1]} columns; the model has "
                              f"{self.n_codes_} code nodes")
@@ -292,7 +293,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     def score(self, X, y=None):
         """Minus data_err (eq 40) of X through encoder and decoder (higher is better)."""
         check_is_fitted(self, "_weights")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="C")
+        X = validate_data(self, X, reset=False, dtype=STATE_DTYPES, order="C")
         check_activation_range(X, self.activation, "X")
         return -rms(self._reconstruct(X) - X)
 

@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._core import STATE_DTYPES
 from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes
 from ._training import fit_epochs, split_validation, with_callbacks
 from ._validation import check_random_state, warn_caller
@@ -229,7 +230,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         return self._fit(X, y, reset=reset, classes=classes, n_epochs=1)
 
     def _fit(self, X, y, reset, classes=None, eval_set=None, n_epochs=None):
-        X, y = validate_data(self, X, y, reset=reset, dtype=(np.float64, np.float32), order="C")
+        X, y = validate_data(self, X, y, reset=reset, dtype=STATE_DTYPES, order="C")
         check_classification_targets(y)
         if reset:
             self.classes_ = unique_labels(y if classes is None else classes)
@@ -335,7 +336,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     # ------------------------------------------------------------------ inference
     def _decision(self, X):
         check_is_fitted(self, "_weights")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="C")
+        X = validate_data(self, X, reset=False, dtype=STATE_DTYPES, order="C")
         return self._predict_engine(X.dtype).decision_function(X)[:, self._class_order()]
 
     def decision_function(self, X):

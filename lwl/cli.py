@@ -169,8 +169,6 @@ def _finish(model, out, extra=None):
 
 # ------------------------------------------------------------------ lwl nmf
 
-FLOAT32_RRR_ERR = 1e-7  # where RRR_err levels off for a solved NMF in float32 (README)
-
 NMF_OPTIONS = [(("--components", "-r"), "n_components"), ("--omega", "omega"),
                ("--beta", "beta"), ("--max-iter", "max_iter"), ("--tol", "tol"),
                ("--batch-size", "batch_size"), ("--epochs", "epochs"), ("--encoder", "encoder"),
@@ -197,7 +195,7 @@ def _nmf_data(spec, seed):
 
 
 def _cmd_nmf(args):
-    from .nmf import RRRNMF
+    from .nmf import FLOAT32_RRR_ERR, FLOAT32_TOL, RRRNMF
     check_output(args.out)
     if args.codes is not None:
         check_output(args.codes, "codes file")
@@ -206,7 +204,7 @@ def _cmd_nmf(args):
     if args.float32 and args.tol <= FLOAT32_RRR_ERR:
         print(f"note: in float32 RRR_err levels off near {FLOAT32_RRR_ERR:g}, so --tol "
               f"{args.tol:g} may never be reached and the run go on to --max-iter; pass "
-              "--tol 1e-6", flush=True)
+              f"--tol {FLOAT32_TOL:g}", flush=True)
     print(f"RRR NMF of {args.data}: {X.shape[0]} items x {X.shape[1]} values, rank "
           f"{model.n_components or X.shape[1]}, beta {model.beta}, omega {model.omega}",
           flush=True)
@@ -428,7 +426,7 @@ def build_parser():
     from ._programs import add_program_parsers
     from .autoencoder import RRRAutoencoder
     from .classifier import RRRClassifier, RRRFPAClassifier
-    from .nmf import RRRNMF
+    from .nmf import FLOAT32_RRR_ERR, FLOAT32_TOL, RRRNMF
 
     parser = argparse.ArgumentParser(
         prog="lwl", formatter_class=_raw_formatter,
@@ -472,7 +470,7 @@ def build_parser():
     p.add_argument("--codes", default=None, metavar="FILE",
                    help="also write the codes W as a data file of the published programs")
     _add_float32(p, f". RRR_err levels off near {FLOAT32_RRR_ERR:g} in float32, so give a "
-                    "--tol above it (1e-6)")
+                    f"--tol above it ({FLOAT32_TOL:g})")
 
     p = friendly("classify", "layered classifier (paper section 5)",
                  "Train a classifier by RRR (paper section 5) and save the model.",

@@ -7,6 +7,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
+from ._core import STATE_DTYPES
 from ._persist import PersistMixin
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
 from ._training import (CallbackSupportMixin, Trainer, fit_epochs, split_validation,
@@ -14,6 +15,9 @@ from ._training import (CallbackSupportMixin, Trainer, fit_epochs, split_validat
 from ._validation import check_memory, check_random_state, warn_caller
 
 _ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
+# In float32 a solved factorisation's RRR_err levels off near FLOAT32_RRR_ERR; FLOAT32_TOL is
+# a tol such runs reach.
+FLOAT32_RRR_ERR, FLOAT32_TOL = 1e-7, 1e-6
 
 
 class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
@@ -175,7 +179,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         return self
 
     def _fit(self, X, H, reset, n_epochs=None):
-        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32), order="C")
+        X = validate_data(self, X, reset=reset, dtype=STATE_DTYPES, order="C")
         check_non_negative(X, f"{type(self).__name__} (input X)")
         n, D = X.shape
         rng = check_random_state(self.random_state) if reset else self._rng
@@ -223,7 +227,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         if hasattr(self, "components_"):
             H = self.components_
             if H.shape != (self.n_components_, self.n_features_in_) \
-                    or H.dtype not in (np.float64, np.float32):
+                    or H.dtype not in STATE_DTYPES:
                 raise ValueError(f"components_ has shape {H.shape}; expected "
                                  f"({self.n_components_}, {self.n_features_in_})")
             check_non_negative(H, "components_")
@@ -236,14 +240,14 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         """Codes W (n_samples, n_components) of X under the learned features, by ``encoder``:
         non-negative least squares (default) or the pseudo-inverse encoder of eq 12-13."""
         check_is_fitted(self, "components_")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="C")
+        X = validate_data(self, X, reset=False, dtype=STATE_DTYPES, order="C")
         check_non_negative(X, f"{type(self).__name__}.transform (input X)")
         return self._encode(X)
 
     def inverse_transform(self, X):
         """Data from codes: ``X @ components_``."""
         check_is_fitted(self, "components_")
-        W = check_array(X, dtype=(np.float64, np.float32), input_name="W")
+        W = check_array(X, dtype=STATE_DTYPES, input_name="W")
         if W.shape[1] != self.n_components_:
             raise ValueError(f"W has {W.shape[1]} columns; the model has {self.n_components_} "
                              "components")
@@ -255,17 +259,13 @@ def _rms(a):
 
 
 def _codes(encoder, X, H):
-    """The codes of X under H by ``encoder``, computed in float64 and returned in X's dtype
-    (an encoder in float32 arithmetic would lose digits where H is ill-conditioned)."""
-    f64 = np.float64
-    return _ENCODERS[encoder](X.astype(f64, copy=False), H.astype(f64, copy=False)).astype(
-        X.dtype, copy=False)
+    """The codes of X under H by ``encoder`` (which computes in float64), in X's dtype."""
+    return _ENCODERS[encoder](X, H).astype(X.dtype, copy=False)
 
 
 def _recon_err(X, W, H):
-    """rms of X - W H (eq 23), in float64 whatever the dtype of X."""
-    f64 = np.float64
-    return _rms(X.astype(f64, copy=False) - W.astype(f64, copy=False) @ H.astype(f64, copy=False))
+    """rms of X - W H (eq 23), in float64 whatever the dtype of X (numpy promotes X and W)."""
+    return _rms(X - W @ H.astype(np.float64, copy=False))
 
 
 class _NMFTrainer(Trainer):
