@@ -302,56 +302,65 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
  * project and update) and should still be in cache the second time. */
 #define GROUP_EDGES 512
 
-/* Squares are summed per lane in lwl_real over runs of SQUARES_RUN edges, and the runs in
- * double.  In the float build runs of 8: converting every term to double had been a third of
- * the edge loop's instructions, and a float sum of 8 squares adds at most 7 roundings of
- * 2^-24 (relative) to the two or three each term carries from its own float arithmetic.  In
- * the double build one run takes all of a node's edges, which is summing in double term by
- * term (the code as it was, to the bit: the run's sum starts at 0 and is added to 0). */
+/* In the float build, squares are summed per lane in float over runs of SQUARES_RUN edges,
+ * and the runs in double: converting every term to double had been a third of the edge
+ * loop's instructions, and a float sum of 8 squares adds at most 7 roundings of 2^-24
+ * (relative) to the two or three each term carries from its own float arithmetic.  The
+ * double build sums in double term by term.  (One loop with a run as long as a node's edges
+ * in the double build gives the same bits, but GCC 12 compiled the whole edge pass about 7 %
+ * slower so.) */
 #ifdef LWL_F32
 #define SQUARES_RUN SUM_EDGES  /* update_edges ends its runs where it sums w */
-#else
-#define SQUARES_RUN (1 << 30)
-#endif
 
 /* Add a run's sums of squares to the double ones and restart the run. */
-LWL_INLINE void flush_squares(lwl_real *restrict run, double *restrict total)
+LWL_INLINE void flush_squares(float *restrict run, double *restrict total)
 {
     for (int l = 0; l < L; l++) {
         total[l] += run[l];
-        run[l] = 0;
+        run[l] = 0.0f;
     }
 }
+#endif
 
 /* Reflect node n's edges (lanes of one block) and form A = |x + w|^2 / 4, B = |x - w|^2 / 4
  * of the bilinear problem (bilinear.c): the reflection in lwl_real, as update_edges forms
- * it, the sums in double over runs of SQUARES_RUN edges summed in lwl_real. */
+ * it, the sums in double (from runs of SQUARES_RUN edges in float, in the float build). */
 LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_real *restrict xk,
                              const lwl_real *restrict wk, const lwl_real *restrict xak,
                              double *restrict A, double *restrict B)
 {
     const lwl_real two = 2;
-    lwl_real As[L], Bs[L];
-    for (int l = 0; l < L; l++) {
+#ifdef LWL_F32
+    float As[L] = {0}, Bs[L] = {0};  /* squares since the last SQUARES_RUN-th edge */
+#endif
+    for (int l = 0; l < L; l++)
         A[l] = B[l] = 0.0;
-        As[l] = Bs[l] = 0;
-    }
-    for (int t0 = lo, t1; t0 < hi; t0 = t1) {
-        t1 = hi - t0 > SQUARES_RUN ? t0 + SQUARES_RUN : hi;
-        for (int t = t0; t < t1; t++) {
-            const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
-            const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
-            lwl_real wat = ws->wa[t];
-            for (int l = 0; l < L; l++) {
-                lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
-                lwl_real s = xr + wr, d = xr - wr;
-                As[l] += s * s;
-                Bs[l] += d * d;
-            }
+    for (int t = lo; t < hi; t++) {
+        const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
+        const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
+        lwl_real wat = ws->wa[t];
+        for (int l = 0; l < L; l++) {
+            lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
+            lwl_real s = xr + wr, d = xr - wr;
+#ifdef LWL_F32
+            As[l] += s * s;
+            Bs[l] += d * d;
+#else
+            A[l] += s * s;
+            B[l] += d * d;
+#endif
         }
-        flush_squares(As, A);
-        flush_squares(Bs, B);
+#ifdef LWL_F32
+        if ((t - lo) % SQUARES_RUN == SQUARES_RUN - 1) {
+            flush_squares(As, A);
+            flush_squares(Bs, B);
+        }
+#endif
     }
+#ifdef LWL_F32
+    flush_squares(As, A);
+    flush_squares(Bs, B);
+#endif
     for (int l = 0; l < L; l++) {
         A[l] *= 0.25;
         B[l] *= 0.25;
@@ -382,7 +391,7 @@ static void degenerate_lane(const LWL_NET_WS *ws, int lo, int hi, const lwl_real
 /* The edge part of project_update: the projection of every in-edge of node n (lanes of
  * one block) from its reflection, and the updates, in lwl_real (the root's e, sgn and
  * f = 1 / (e (2 - e)) rounded to it once); the error and the sums of w over items in
- * double, from runs of SUM_EDGES edges (SQUARES_RUN, add_lane_sums) in lwl_real.
+ * double, from runs of SUM_EDGES edges in lwl_real (add_lane_sums; SQUARES_RUN in float).
  * with_degenerate: take the lanes with deg[l] = 1 from dgx, dgw [indeg][L] (a separate
  * instance of the loop, so the common case pays nothing for them).  Edge t prefetches the
  * x and w of edge t + ahead (the next group's, whose reflection comes next). */
