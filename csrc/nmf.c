@@ -141,6 +141,8 @@ LWL_INLINE void root_inputs(const LWL_NMF_WS *ws, int k, int j0, int n, double *
 {
     long o = (long)k * ws->n_data + j0;
     double *restrict u = ws->mult + o, *restrict u_prev = u + (long)ws->n_items * ws->n_data;
+    LWL_IVDEP
+    LWL_NO_UNROLL
     for (int l = 0; l < n; l++) {
         T[l] = ws->data[o + l];
         u0[l] = u[l] + (u[l] - u_prev[l]);
@@ -229,6 +231,16 @@ static void apply_update_scalar(const LWL_NMF_WS *ws, int k, int j0, int n, cons
     }
 }
 
+/* From block (item k, data nodes j0 ..) to the next (blocks in memory order). */
+LWL_INLINE void next_block(int n_data, int *k, int *j0)
+{
+    *j0 += LANES;
+    if (*j0 >= n_data) {
+        *j0 = 0;
+        ++*k;
+    }
+}
+
 static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double tol,
                                              double *err_out)
 {
@@ -251,12 +263,12 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
         memset(wsum, 0, sizeof(double) * D * C);
 
         double errv[LANES] = {0.0};
+        int k_b0 = 0, j0_b0 = 0; /* block b0 is data nodes j0_b0 .. of item k_b0 */
         for (int b0 = 0, b1; b0 < n_blk; b0 = b1) {
             /* Blocks [b0, b1) with at most LWL_ROOT_BLOCK problems: reflect and sum.  (Full
              * blocks are passed n = LANES as a constant, so that loop is fully unrolled.) */
-            int p = 0;
-            for (b1 = b0; b1 < n_blk; b1++) {
-                int k = b1 / per_item, j0 = b1 % per_item * LANES;
+            int p = 0, k = k_b0, j0 = j0_b0;
+            for (b1 = b0; b1 < n_blk; b1++, next_block(D, &k, &j0)) {
                 int n = D - j0 < LANES ? D - j0 : LANES;
                 if (p + n > LWL_ROOT_BLOCK)
                     break;
@@ -270,9 +282,8 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
                 p += n;
             }
             lwl_roots_lockstep(p, A, B, T, no_y_metric, e, e, sgn);
-            p = 0;
-            for (int bk = b0; bk < b1; bk++) {
-                int k = bk / per_item, j0 = bk % per_item * LANES;
+            p = 0, k = k_b0, j0 = j0_b0;
+            for (int bk = b0; bk < b1; bk++, next_block(D, &k, &j0)) {
                 int n = D - j0 < LANES ? D - j0 : LANES, deg = 0;
                 for (int l = 0; l < n; l++)
                     deg |= e[p + l] == 0.0;
@@ -284,6 +295,8 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
                     apply_update(ws, k, j0, n, e + p, sgn + p, xpart, wsum, errv);
                 p += n;
             }
+            k_b0 = k; /* block b1 */
+            j0_b0 = j0;
         }
         double err2 = 0.0;
         for (int l = 0; l < LANES; l++)
