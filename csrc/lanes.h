@@ -178,6 +178,8 @@ LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double
     double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
     double lo[LWL_ROOT_BLOCK], hi[LWL_ROOT_BLOCK], Nh[LWL_ROOT_BLOCK], Ph[LWL_ROOT_BLOCK];
     double bad[LWL_ROOT_BLOCK], done[LWL_ROOT_BLOCK], er[LWL_ROOT_BLOCK];
+    double qN[LWL_ROOT_BLOCK], qP[LWL_ROOT_BLOCK], qS[LWL_ROOT_BLOCK], qkn[LWL_ROOT_BLOCK];
+    double qks[LWL_ROOT_BLOCK]; /* the evaluation at each problem's point */
     int n_active = 0;
 
     for (int p = 0; p < m; p++) {
@@ -207,11 +209,24 @@ LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double
     }
 
     for (int step = 0; step <= LWL_MAX_ROOT_STEPS && n_active > 0; step++) {
+        /* The evaluations (a square root each) in a loop of their own, the steps from them
+         * (a division each) in the next: each loop's chains of dependent operations are then
+         * short enough for the CPU to overlap those of many problems.  In one loop each
+         * problem's long chain had waited on the last (the root search took about a fifth
+         * longer). */
+        for (int p = 0; p < m; p++) {
+            lwl_root_point q;
+            lwl_root_eval(er[p], a[p], b[p], t[p], cc[p], &q);
+            qN[p] = q.N;
+            qP[p] = q.P;
+            qS[p] = q.S;
+            qkn[p] = q.kn;
+            qks[p] = q.ks;
+        }
         n_active = 0;
         for (int p = 0; p < m; p++) {
             double ep = er[p];
-            lwl_root_point q;
-            lwl_root_eval(ep, a[p], b[p], t[p], cc[p], &q);
+            lwl_root_point q = {qN[p], qP[p], qS[p], qkn[p], qks[p]};
             int right = q.ks > 0.0;
             double lon = right ? lo[p] : ep, hin = right ? ep : hi[p];
             double Nhn = right ? q.N : Nh[p], Phn = right ? q.P : Ph[p];
