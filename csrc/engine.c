@@ -161,8 +161,9 @@ LWL_INLINE float lane_sum_real(const float *v)
  * edge).  Once per edge and block, this was a quarter of the edge pass's time. */
 #define SUM_EDGES 8
 typedef char lwl_sums_take_16_lanes[L == 16 ? 1 : -1];  /* the halvings below */
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
 typedef lwl_real lwl_v8r __attribute__((vector_size(8 * sizeof(lwl_real))));
+typedef double lwl_v8d __attribute__((vector_size(64)));
 #ifdef LWL_F32
 typedef int lwl_v8i __attribute__((vector_size(32)));
 #else
@@ -188,8 +189,10 @@ LWL_INLINE void add_lane_sums(const lwl_real *restrict v, double *restrict out)
         r[i] = __builtin_shuffle(q[2 * i], q[2 * i + 1], take2)
                + __builtin_shuffle(q[2 * i], q[2 * i + 1], drop2);
     s = __builtin_shuffle(r[0], r[1], even) + __builtin_shuffle(r[0], r[1], odd);
-    for (int e = 0; e < SUM_EDGES; e++)
-        out[e] += s[e];
+    lwl_v8d o;  /* out[e] += s[e] as one vector addition (GCC 12 made 8 scalar ones of it) */
+    memcpy(&o, out, sizeof o);
+    o += __builtin_convertvector(s, lwl_v8d);
+    memcpy(out, &o, sizeof o);
 }
 #else
 LWL_INLINE void add_lane_sums(const lwl_real *restrict v, double *restrict out)
