@@ -315,14 +315,82 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
 #ifdef LWL_F32
 #define SQUARES_RUN SUM_EDGES  /* update_edges ends its runs where it sums w */
 
-/* Add a run's sums of squares to the double ones and restart the run. */
-LWL_INLINE void flush_squares(float *restrict run, double *restrict total)
+/* A per-lane sum of squares: the terms added in float over a run, the runs in double. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
+/* In GCC's vector types, so that the run and the totals stay in vector registers: with
+ * arrays, GCC 12 made sixteen scalar conversions and additions of each flush, a sixth of
+ * the float edge loop's instructions. */
+typedef float lwl_v16f __attribute__((vector_size(64)));
+typedef struct {
+    lwl_v16f run;
+    lwl_v8d lo, hi;
+} lwl_squares;
+
+LWL_INLINE void squares_start(lwl_squares *q, const double *total)
+{
+    q->run = (lwl_v16f){0};
+    memcpy(&q->lo, total, sizeof q->lo);
+    memcpy(&q->hi, total + 8, sizeof q->hi);
+}
+
+LWL_INLINE void squares_add(lwl_squares *q, const float *terms)
+{
+    lwl_v16f v;
+    memcpy(&v, terms, sizeof v);
+    q->run += v;
+}
+
+LWL_INLINE void squares_flush(lwl_squares *q)
+{
+    lwl_v8r a, b;
+    memcpy(&a, &q->run, sizeof a);
+    memcpy(&b, (const float *)&q->run + 8, sizeof b);
+    q->lo += __builtin_convertvector(a, lwl_v8d);
+    q->hi += __builtin_convertvector(b, lwl_v8d);
+    q->run = (lwl_v16f){0};
+}
+
+LWL_INLINE void squares_end(lwl_squares *q, double *total)
+{
+    squares_flush(q);
+    memcpy(total, &q->lo, sizeof q->lo);
+    memcpy(total + 8, &q->hi, sizeof q->hi);
+}
+#else
+typedef struct {
+    float run[L];
+    double total[L];
+} lwl_squares;
+
+LWL_INLINE void squares_start(lwl_squares *q, const double *total)
 {
     for (int l = 0; l < L; l++) {
-        total[l] += run[l];
-        run[l] = 0.0f;
+        q->run[l] = 0.0f;
+        q->total[l] = total[l];
     }
 }
+
+LWL_INLINE void squares_add(lwl_squares *q, const float *terms)
+{
+    for (int l = 0; l < L; l++)
+        q->run[l] += terms[l];
+}
+
+LWL_INLINE void squares_flush(lwl_squares *q)
+{
+    for (int l = 0; l < L; l++) {
+        q->total[l] += q->run[l];
+        q->run[l] = 0.0f;
+    }
+}
+
+LWL_INLINE void squares_end(lwl_squares *q, double *total)
+{
+    squares_flush(q);
+    for (int l = 0; l < L; l++)
+        total[l] = q->total[l];
+}
+#endif
 #endif
 
 /* Reflect node n's edges (lanes of one block) and form A = |x + w|^2 / 4, B = |x - w|^2 / 4
@@ -333,36 +401,43 @@ LWL_INLINE void reflect_sums(const LWL_NET_WS *ws, int lo, int hi, const lwl_rea
                              double *restrict A, double *restrict B)
 {
     const lwl_real two = 2;
-#ifdef LWL_F32
-    float As[L] = {0}, Bs[L] = {0};  /* squares since the last SQUARES_RUN-th edge */
-#endif
     for (int l = 0; l < L; l++)
         A[l] = B[l] = 0.0;
+#ifdef LWL_F32
+    lwl_squares As, Bs;
+    squares_start(&As, A);
+    squares_start(&Bs, B);
+#endif
     for (int t = lo; t < hi; t++) {
         const lwl_real *restrict xa_s = xak + (long)ws->src[t] * L;
         const lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
         lwl_real wat = ws->wa[t];
+#ifdef LWL_F32
+        LWL_ALIGNED float ss[L], dd[L];
+#endif
         for (int l = 0; l < L; l++) {
             lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
             lwl_real s = xr + wr, d = xr - wr;
 #ifdef LWL_F32
-            As[l] += s * s;
-            Bs[l] += d * d;
+            ss[l] = s * s;
+            dd[l] = d * d;
 #else
             A[l] += s * s;
             B[l] += d * d;
 #endif
         }
 #ifdef LWL_F32
+        squares_add(&As, ss);
+        squares_add(&Bs, dd);
         if ((t - lo) % SQUARES_RUN == SQUARES_RUN - 1) {
-            flush_squares(As, A);
-            flush_squares(Bs, B);
+            squares_flush(&As);
+            squares_flush(&Bs);
         }
 #endif
     }
 #ifdef LWL_F32
-    flush_squares(As, A);
-    flush_squares(Bs, B);
+    squares_end(&As, A);
+    squares_end(&Bs, B);
 #endif
     for (int l = 0; l < L; l++) {
         A[l] *= 0.25;
@@ -418,13 +493,17 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
     }
     LWL_ALIGNED lwl_real wbuf[SUM_EDGES][L];  /* the weighted w of the edges not yet summed */
 #ifdef LWL_F32
-    float errs[L] = {0};  /* squared error of the edges since the last SUM_EDGES-th, in float */
+    lwl_squares errs;  /* squared error, in float since the last SUM_EDGES-th edge */
+    squares_start(&errs, errv);
 #endif
     for (int t = lo; t < hi; t++) {
         const lwl_real *restrict xa_s = xak + (long)src[t] * L;
         lwl_real *restrict xt = xk + (long)t * L, *restrict wt = wk + (long)t * L;
         lwl_real *restrict xse = xs + (long)src[t] * L;
         lwl_real wat = wa[t], *wl = wbuf[(t - lo) % SUM_EDGES];
+#ifdef LWL_F32
+        LWL_ALIGNED float err_terms[L];
+#endif
         for (int c = 0; c < (int)(sizeof(lwl_real) * L / 64); c++) {
             __builtin_prefetch(xt + ahead * L + c * (64 / sizeof(lwl_real)));
             __builtin_prefetch(wt + ahead * L + c * (64 / sizeof(lwl_real)));
@@ -443,7 +522,7 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
             }
             lwl_real dx = xb - xa_s[l], dw = wb - wat;
 #ifdef LWL_F32
-            errs[l] += dx * dx + dw * dw;
+            err_terms[l] = dx * dx + dw * dw;
 #else
             errv[l] += dx * dx + dw * dw;
 #endif
@@ -453,17 +532,20 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
             xse[l] += xn;
             wl[l] = lw[l] * wn;
         }
+#ifdef LWL_F32
+        squares_add(&errs, err_terms);
+#endif
         if ((t - lo) % SUM_EDGES == SUM_EDGES - 1) {
             add_lane_sums(wbuf[0], part + t - (SUM_EDGES - 1));
 #ifdef LWL_F32
-            flush_squares(errs, errv);
+            squares_flush(&errs);
 #endif
         }
     }
     for (int t = hi - (hi - lo) % SUM_EDGES; t < hi; t++)
         part[t] += lane_sum_real(wbuf[(t - lo) % SUM_EDGES]);
 #ifdef LWL_F32
-    flush_squares(errs, errv);
+    squares_end(&errs, errv);
 #endif
 }
 
