@@ -767,64 +767,119 @@ void LWL_NAME(lwl_net_start_batch)(LWL_NET_WS *ws, const lwl_real *v, const lwl_
     }
 }
 
-/* A node's input y = v.w / omega, accumulated in double (rounded to lwl_real by the
- * caller). */
-static double node_input(const LWL_NET_WS *ws, int n, const lwl_real *v, const lwl_real *w)
+/* Where an item's forward pass starts (ck: its clamp row, or NULL): at its first clamped
+ * node of the order (its clamped layer), going round a cyclic order from there (a code item
+ * of the autoencoder runs decoder, then encoder); at 0 if none is clamped. */
+static int forward_start(const LWL_NET_WS *ws, const lwl_real *ck)
 {
-    double s = 0.0;
-    for (int e = ws->in_start[n]; e < ws->in_start[n + 1]; e++)
-        s += (double)v[ws->src[e]] * w[e];
-    return s / ws->omega;
+    int N = ws->n_nodes, start = 0;
+    while (ck && start < N && isnan(ck[ws->order[start]]))
+        start++;
+    return start == N ? 0 : start;
 }
 
-static LWL_NOINLINE void net_forward(const LWL_NET_WS *ws, int n_items, const lwl_real *clamp,
-                                     const lwl_real *w, const lwl_real *bias, lwl_real *v,
-                                     lwl_real *y, lwl_real *fv)
+/* Node n's input y = v.w / omega in the lanes of a block (vt: [n_nodes][L]), each lane's
+ * sum in double in the order of the in-edges, as one item's alone would be. */
+LWL_INLINE void node_inputs(const LWL_NET_WS *ws, int n, const lwl_real *restrict vt,
+                            const lwl_real *restrict w, double *restrict s)
+{
+    for (int l = 0; l < L; l++)
+        s[l] = 0.0;
+    for (int e = ws->in_start[n]; e < ws->in_start[n + 1]; e++) {
+        const lwl_real *restrict vs = vt + (long)ws->src[e] * L;
+        double we = w[e];
+        for (int l = 0; l < L; l++)
+            s[l] += (double)vs[l] * we;
+    }
+    for (int l = 0; l < L; l++)
+        s[l] /= ws->omega;
+}
+
+/* The forward pass of nl <= L items that start at the same node, side by side in the lanes
+ * of vt, yt, ct ([n_nodes][L] each; lanes beyond nl repeat the last item): the items' rows
+ * of clamp (NULL: none), v, y, fv start at the first item's. */
+static void forward_block(const LWL_NET_WS *ws, int nl, int start, const lwl_real *clamp,
+                          const lwl_real *w, const lwl_real *bias, lwl_real *v, lwl_real *y,
+                          lwl_real *fv, lwl_real *restrict vt, lwl_real *restrict yt,
+                          lwl_real *restrict ct)
 {
     int N = ws->n_nodes;
-    for (int k = 0; k < n_items; k++) {
-        long off = (long)k * N;
-        lwl_real *vk = v + off, *yk = y + off;
-        const lwl_real *ck = clamp ? clamp + off : NULL;
-        for (int n = 0; n < N; n++)
-            vk[n] = yk[n] = 0.0;
-        /* Start at the first clamped node of the order (its clamped layer), going round a
-         * cyclic order: a code item of the autoencoder runs decoder, then encoder. */
-        int start = 0;
-        while (ck && start < N && isnan(ck[ws->order[start]]))
-            start++;
-        if (start == N)
-            start = 0;
-        for (int i = 0; i < N; i++) {
-            int n = ws->order[(start + i) % N];
-            if (ws->in_start[n + 1] > ws->in_start[n]) {
-                yk[n] = node_input(ws, n, vk, w);
-                vk[n] = (lwl_real)lwl_node_activation(ws->kind[n], ws->delta[n],
-                                                      (double)yk[n] - bias[n]);
-            }
-            if (ck && !isnan(ck[n]))
-                vk[n] = ck[n];
+    double s[L];
+    memset(vt, 0, sizeof(lwl_real) * N * L);
+    memset(yt, 0, sizeof(lwl_real) * N * L);
+    if (clamp)
+        for (int l = 0; l < L; l++) {
+            const lwl_real *ck = clamp + (long)(l < nl ? l : nl - 1) * N;
+            for (int n = 0; n < N; n++)
+                ct[(long)n * L + l] = ck[n];
         }
-        /* Feed-around: a clamped node with in-edges (e.g. the code layer of a code item)
-         * may come first in the order; its y is computed from the final values. */
-        if (ck)
-            for (int n = 0; n < N; n++)
-                if (!isnan(ck[n]) && ws->in_start[n + 1] > ws->in_start[n])
-                    yk[n] = node_input(ws, n, vk, w);
-        if (fv)
-            for (int n = 0; n < N; n++)
-                fv[off + n] = ws->in_start[n + 1] > ws->in_start[n]
+    for (int i = 0; i < N; i++) {
+        int n = ws->order[(start + i) % N];
+        lwl_real *vn = vt + (long)n * L, *yn = yt + (long)n * L;
+        if (ws->in_start[n + 1] > ws->in_start[n]) {
+            node_inputs(ws, n, vt, w, s);
+            for (int l = 0; l < L; l++) {
+                yn[l] = (lwl_real)s[l];
+                vn[l] = (lwl_real)lwl_node_activation(ws->kind[n], ws->delta[n],
+                                                      (double)yn[l] - bias[n]);
+            }
+        }
+        if (clamp)
+            for (int l = 0; l < L; l++)
+                if (!isnan(ct[(long)n * L + l]))
+                    vn[l] = ct[(long)n * L + l];
+    }
+    /* Feed-around: a clamped node with in-edges (e.g. the code layer of a code item) may
+     * come first in the order; its y is computed from the final values. */
+    if (clamp)
+        for (int n = 0; n < N; n++) {
+            const lwl_real *cn = ct + (long)n * L;
+            int any = 0;
+            for (int l = 0; l < L; l++)
+                any |= !isnan(cn[l]);
+            if (!any || ws->in_start[n + 1] == ws->in_start[n])
+                continue;
+            node_inputs(ws, n, vt, w, s);
+            for (int l = 0; l < L; l++)
+                if (!isnan(cn[l]))
+                    yt[(long)n * L + l] = (lwl_real)s[l];
+        }
+    for (int l = 0; l < nl; l++)
+        for (int n = 0; n < N; n++) {
+            long o = (long)l * N + n, t = (long)n * L + l;
+            v[o] = vt[t];
+            y[o] = yt[t];
+            if (fv)
+                fv[o] = ws->in_start[n + 1] > ws->in_start[n]
                     ? (lwl_real)lwl_node_activation(ws->kind[n], ws->delta[n],
-                                                    (double)yk[n] - bias[n]) : vk[n];
+                                                    (double)yt[t] - bias[n]) : vt[t];
+        }
+}
+
+/* Items in blocks of up to L consecutive ones that start at the same node. */
+static LWL_NOINLINE void net_forward(const LWL_NET_WS *ws, int n_items, const lwl_real *clamp,
+                                     const lwl_real *w, const lwl_real *bias, lwl_real *v,
+                                     lwl_real *y, lwl_real *fv, lwl_real *scratch)
+{
+    long N = ws->n_nodes;
+    lwl_real *vt = scratch, *yt = scratch + N * L, *ct = scratch + 2 * N * L;
+    for (int k = 0; k < n_items;) {
+        int start = forward_start(ws, clamp ? clamp + k * N : NULL), nl = 1;
+        while (nl < L && k + nl < n_items
+               && forward_start(ws, clamp ? clamp + (k + nl) * N : NULL) == start)
+            nl++;
+        forward_block(ws, nl, start, clamp ? clamp + k * N : NULL, w, bias, v + k * N,
+                      y + k * N, fv ? fv + k * N : NULL, vt, yt, ct);
+        k += nl;
     }
 }
 
 void LWL_NAME(lwl_net_forward)(const LWL_NET_WS *ws, int n_items, const lwl_real *clamp,
                                const lwl_real *w, const lwl_real *bias, lwl_real *v,
-                               lwl_real *y, lwl_real *fv)
+                               lwl_real *y, lwl_real *fv, lwl_real *scratch)
 {
     lwl_fp_saved fp = lwl_fp_enter(); /* IEEE default mode, the caller's restored (fpmode.h) */
-    net_forward(ws, n_items, clamp, w, bias, v, y, fv);
+    net_forward(ws, n_items, clamp, w, bias, v, y, fv, scratch);
     lwl_fp_leave(fp);
 }
 

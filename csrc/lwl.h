@@ -204,9 +204,10 @@ void lwl_net_start_batch(lwl_net_ws *ws, const double *v, const double *y);
  * or y - b at class nodes), y[n_items][n_nodes] (0 where indeg = 0) and, unless NULL,
  * fv[n_items][n_nodes]: f(y - b) at every node with in-edges (at a clamped node, what the
  * net reconstructs there: eq 40-41), v elsewhere.  Only the graph fields, kind, delta and
- * omega of ws are read. */
+ * omega of ws are read.  Items are taken LWL_LANES at a time, side by side in scratch:
+ * 3 n_nodes LWL_LANES values (each item's sums in the same order as alone). */
 void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
-                     const double *bias, double *v, double *y, double *fv);
+                     const double *bias, double *v, double *y, double *fv, double *scratch);
 
 /* The code of the node kind called name ("relu", ...), or -1 if there is no such kind. */
 int lwl_node_kind(const char *name);
@@ -272,7 +273,8 @@ long lwl_net_scratch_size_f32(const lwl_net_ws_f32 *ws);
 int lwl_net_iterate_f32(lwl_net_ws_f32 *ws, int max_iter, double tol, double *err_out);
 void lwl_net_start_batch_f32(lwl_net_ws_f32 *ws, const float *v, const float *y);
 void lwl_net_forward_f32(const lwl_net_ws_f32 *ws, int n_items, const float *clamp,
-                         const float *w, const float *bias, float *v, float *y, float *fv);
+                         const float *w, const float *bias, float *v, float *y, float *fv,
+                         float *scratch);
 
 /* Which version of the hot loops this CPU runs (lanes.h: AVX-512, AVX2 or baseline). */
 const char *lwl_vector_path(void);

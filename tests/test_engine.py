@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lwl._core import ffi, lib, ptr
-from lwl._engine import Engine, init_weights
+from lwl._engine import LANES, Engine, init_weights
 from lwl.graph import Graph
 
 
@@ -364,3 +364,39 @@ def test_cyclic_graph_runs_with_clamps():
     np.testing.assert_array_equal(s["xa"][4:, 3:], [[0, 1], [1, 0]])
     z = (s["ya"] - s["ba"])[4:, 3:]
     assert z[0, 0] <= -0.2 + 1e-12 and z[0, 1] >= 0.2 - 1e-12
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_forward_in_lanes_gives_each_item_what_it_gives_alone(dtype):
+    """The forward pass takes items LWL_LANES at a time when they start at the same node:
+    every item's outputs are, bit for bit, those of a pass of that item alone, also in a
+    batch that mixes data items, code items (feed-around from the codes) and partial
+    clamps, and whose length is no multiple of the lanes."""
+    rng = np.random.default_rng(5)
+    g = Graph.autoencoder([6, 5, 3, 5, 6], code_layer=2)
+    eng = Engine(g, 8, omega=2.0, rng=rng, dtype=dtype)
+    eng.biases = rng.normal(0, 0.3, g.n_nodes).astype(dtype)
+    n = 3 * LANES + 5
+    clamp = np.full((n, g.n_nodes), np.nan, dtype=dtype)
+    data, codes = g.layers[0], g.code_nodes
+    kind = rng.integers(0, 3, n)  # 0: data item, 1: code item, 2: part of the data clamped
+    kind[:LANES + 2] = 0          # a full block of one start, then a mixed tail
+    for k in range(n):
+        if kind[k] == 1:
+            clamp[k, codes] = rng.uniform(0, 1, len(codes))
+        else:
+            clamp[k, data] = rng.uniform(0, 1, len(data))
+            if kind[k] == 2:
+                clamp[k, data[:2]] = np.nan
+    batch = eng.forward(clamp=clamp, reconstruct=True)
+    alone = [eng.forward(clamp=clamp[k:k + 1], reconstruct=True) for k in range(n)]
+    for i, name in enumerate(("v", "y", "f(y - b)")):
+        assert batch[i].dtype == dtype
+        assert np.array_equal(batch[i], np.concatenate([a[i] for a in alone])), name
+    # and a data item's pass is the layered product written out (y = v.w / omega, f)
+    v, y, _ = alone[0]
+    k = 0
+    for n_ in g.layers[1]:
+        sel = g.dst == n_
+        expect = np.dot(v[k, g.src[sel]].astype(float), eng.weights[sel].astype(float)) / 2.0
+        assert np.isclose(y[k, n_], expect, rtol=1e-6, atol=1e-6)
