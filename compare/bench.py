@@ -12,12 +12,15 @@ the MNIST autoencoder (out of cache, also: within 1.5 times the traffic bound be
 and float32 twice as fast). Single-threaded (the default). On a quiet machine the two agree; when
 other processes share the cores the wall-clock figure grows and the CPU figure much less.
 
-The run starts with the machine: CPU model, the version of the hot loops it runs, and its
-copy bandwidth (a numpy copy of a 512 MiB array). For the network cases it prints the
-bandwidth the iteration's own traffic reaches: the engine reads and writes every item's x and
-w once per iteration (32 bytes per edge-item in double precision, 16 in single, section
-"passes" of csrc/engine.c), which bounds the speed once the state (16 |K| |E| bytes, 8 in
-single) is far beyond cache. The MNIST-shaped cases also run with float32 data, which trains
+The run starts with the machine: CPU model, the version of the hot loops it runs, and two
+bandwidths of numpy on a 512 MiB array, counting the bytes read plus the bytes written: a copy
+(the yardstick the targets use) and an update in place (a += 1, the iteration's own pattern,
+which reads each line and writes it back; a copy's writes make the CPU read the target lines
+first or stream around the cache, so on some machines it reaches much less). For the network
+cases it prints the bandwidth the iteration's own traffic reaches: the engine reads and writes
+every item's x and w once per iteration (32 bytes per edge-item in double precision, 16 in
+single, section "passes" of csrc/engine.c), which bounds the speed once the state (16 |K| |E|
+bytes, 8 in single) is far beyond cache. The MNIST-shaped cases also run with float32 data, which trains
 on the single-precision state (csrc/real.h).
 The last column tells whether any iteration met a subnormal operand or an underflow (x86
 reports subnormal operands; the C core flushes tiny iterates so that none arise, since Intel
@@ -62,12 +65,14 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def copy_bandwidth(n_bytes=512 * 2**20, repeats=5):
-    """Bytes per second a numpy copy moves (read + write), best of ``repeats``."""
+def bandwidths(n_bytes=512 * 2**20, repeats=5):
+    """Bytes per second (read + written) of a numpy copy and of an update in place, best of
+    ``repeats`` each."""
     a = np.ones(n_bytes // 8)
     b = np.empty_like(a)
-    best = min(timed(np.copyto, b, a)[1] for _ in range(repeats))
-    return 2 * n_bytes / best
+    copy = min(timed(np.copyto, b, a)[1] for _ in range(repeats))
+    in_place = min(timed(np.add, a, 1.0, out=a)[1] for _ in range(repeats))
+    return 2 * n_bytes / copy, 2 * n_bytes / in_place
 
 
 def nmf_cases():
@@ -144,9 +149,9 @@ def seconds_per_gwm(make_model, data, repeats):
     return median(wall), median(cpu), model.gwms_, model, events
 
 
-def traffic(model, cpu_s_per_gwm, bandwidth):
-    """The x, w traffic the iteration reaches, against the copy bandwidth, when the state is
-    out of cache; else its size."""
+def traffic(model, cpu_s_per_gwm, copy, in_place):
+    """The x, w traffic the iteration reaches, against the copy and in-place bandwidths,
+    when the state is out of cache; else its size."""
     if not hasattr(model, "_graph"):
         return "-"
     per_item = bytes_per_edge_item(model._predictor.dtype)
@@ -154,8 +159,9 @@ def traffic(model, cpu_s_per_gwm, bandwidth):
     if state < 64 * 2**20:
         return f"in cache ({state / 2**20:.1f} MiB state)"
     reached = per_item * 1e9 / cpu_s_per_gwm
-    return (f"{reached / 1e9:.1f} GB/s = {reached / bandwidth:.0%} of copy "
-            f"({state / 2**30:.2f} GiB state, {per_item} B per edge-item)")
+    return (f"{reached / 1e9:.1f} GB/s = {reached / copy:.0%} of copy, "
+            f"{reached / in_place:.0%} of in-place ({state / 2**30:.2f} GiB state, "
+            f"{per_item} B per edge-item)")
 
 
 # ---------------------------------------------------------------- the user's view
@@ -257,9 +263,10 @@ def main():
     ap.add_argument("--user-epochs", type=int, default=40,
                     help="epochs at most for lwl in --user-view")
     args = ap.parse_args()
-    bandwidth = copy_bandwidth()
+    copy, in_place = bandwidths()
     print(f"CPU: {cpu_model()}; hot loops: {ffi.string(lib.lwl_vector_path()).decode()}; "
-          f"copy bandwidth {bandwidth / 1e9:.1f} GB/s (numpy, 512 MiB)")
+          f"bandwidth (numpy, 512 MiB, read + written) {copy / 1e9:.1f} GB/s copying, "
+          f"{in_place / 1e9:.1f} GB/s in place")
     if args.user_view:
         user_view(args.user_epochs)
         return
@@ -278,7 +285,7 @@ def main():
             wall, cpu, gwms, model, events = seconds_per_gwm(make_model, data, args.repeats)
         rows.append([name, f"{gwms:.4f}", f"{wall:.2f}", f"{cpu:.2f}",
                      "-" if target is None else f"<= {target}",
-                     traffic(model, cpu, bandwidth), str(events)])
+                     traffic(model, cpu, copy, in_place), str(events)])
         print(rows[-1], flush=True)
     print()
     print(markdown_table(["case", "GWMs per run", "s per GWM (wall)", "CPU s per GWM", "target",
