@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -195,16 +196,12 @@ def _nmf_data(spec, seed):
 
 
 def _cmd_nmf(args):
-    from .nmf import FLOAT32_RRR_ERR, FLOAT32_TOL, RRRNMF
+    from .nmf import RRRNMF
     check_output(args.out)
     if args.codes is not None:
         check_output(args.codes, "codes file")
     model = RRRNMF(**estimator_params(args, NMF_OPTIONS))
     X, = _precision(args, _nmf_data(args.data, args.random_state))
-    if args.float32 and args.tol <= FLOAT32_RRR_ERR:
-        print(f"note: in float32 RRR_err levels off near {FLOAT32_RRR_ERR:g}, so --tol "
-              f"{args.tol:g} may never be reached and the run go on to --max-iter; pass "
-              f"--tol {FLOAT32_TOL:g}", flush=True)
     print(f"RRR NMF of {args.data}: {X.shape[0]} items x {X.shape[1]} values, rank "
           f"{model.n_components or X.shape[1]}, beta {model.beta}, omega {model.omega}",
           flush=True)
@@ -540,8 +537,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.argv = argv
     name = f"lwl {args.command}"
+
+    def show_warning(message, category, *where, **kw):  # the estimators' warnings, plainly
+        print(f"{name}: warning: {message}", file=sys.stderr, flush=True)
+
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return args.run(args)
     except KeyboardInterrupt:
         print(f"{name}: interrupted (Ctrl-C) before training; nothing saved", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -30,8 +30,8 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     ``x += beta (P_B(2 P_A(x) - x) - P_A(x))`` (eq 3-4). A fixed point is a factorisation.
 
     float32 data run on a single-precision state (``components_`` and codes in float32; RRR_err
-    then levels off near 1e-7, so ``tol`` should be above that); data of any other dtype run in
-    float64.
+    then levels off near 1e-7, so ``tol`` should be above that: fit warns of a smaller one);
+    data of any other dtype run in float64.
 
     Parameters
     ----------
@@ -181,6 +181,10 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     def _fit(self, X, H, reset, n_epochs=None):
         X = validate_data(self, X, reset=reset, dtype=STATE_DTYPES, order="C")
         check_non_negative(X, f"{type(self).__name__} (input X)")
+        if X.dtype == np.float32 and 0 < self.tol <= FLOAT32_RRR_ERR:
+            warn_caller(f"in float32 RRR_err levels off near {FLOAT32_RRR_ERR:g}, so "
+                        f"tol={self.tol:g} may never be reached and every batch run to "
+                        f"max_iter; pass tol={FLOAT32_TOL:g}", UserWarning)
         n, D = X.shape
         rng = check_random_state(self.random_state) if reset else self._rng
         X_all = X

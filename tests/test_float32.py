@@ -2,6 +2,8 @@
 projections hold to float precision; training reaches the quality of float64; the same bits
 for a seed, any number of threads and any split into calls; no subnormal; every estimator
 preserves the float32 dtype and takes anything else as float64."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -174,14 +176,27 @@ def test_nmf_float32_same_bits_however_split_into_calls_and_no_subnormal():
 def test_nmf_float32_solves_ledm6_to_float_precision():
     X = ledm(6)
     model = RRRNMF(5, omega=0.6, beta=0.3, max_iter=200_000, tol=1e-7, random_state=0)
-    W = model.fit_transform(X.astype(F32))
+    with pytest.warns(UserWarning, match="levels off"):  # here it is reached all the same
+        W = model.fit_transform(X.astype(F32))
     assert W.dtype == F32 and model.components_.dtype == F32 and model.status_ == "converged"
     assert model.reconstruction_err_ < 1e-6
     assert np.all(model.components_ >= 0) and np.all(W >= 0)
     np.testing.assert_allclose(np.linalg.norm(model.components_.astype(np.float64), axis=1),
                                0.6, rtol=4 * EPS)
     again = RRRNMF(5, omega=0.6, beta=0.3, max_iter=200_000, tol=1e-7, random_state=0)
-    assert np.array_equal(again.fit_transform(X.astype(F32)), W)
+    with pytest.warns(UserWarning, match="levels off"):
+        assert np.array_equal(again.fit_transform(X.astype(F32)), W)
+
+
+def test_nmf_float32_warns_of_a_tol_below_where_rrr_err_levels_off():
+    X = ledm(6)
+    params = dict(n_components=5, omega=0.6, beta=0.3, max_iter=20, random_state=0)
+    with pytest.warns(UserWarning, match="tol=1e-07 may never be reached"):
+        RRRNMF(**params).fit(X.astype(F32))  # the default tol
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for tol, dtype in ((1e-6, F32), (0.0, F32), (1e-7, np.float64)):
+            RRRNMF(tol=tol, **params).fit(X.astype(dtype))
 
 
 # ---------------------------------------------------------------- estimators
