@@ -254,12 +254,13 @@ def test_autoencoder_and_generator_preserve_float32(tmp_path):
 def test_nmf_preserves_float32_in_every_method():
     X = np.random.default_rng(0).uniform(0, 1, (30, 8))
     for encoder in ("nnls", "pinv"):
-        model = RRRNMF(3, max_iter=50, encoder=encoder, random_state=0)
+        model = RRRNMF(3, max_iter=50, tol=1e-6, encoder=encoder, random_state=0)
         W = model.fit_transform(X.astype(F32))
         assert W.dtype == model.components_.dtype == F32
         assert model.transform(X.astype(F32)).dtype == F32
         assert model.inverse_transform(W).dtype == F32
         assert model.transform(X).dtype == np.float64
-    model = RRRNMF(3, max_iter=20, batch_size=10, epochs=2, random_state=0).fit(X.astype(F32))
+    model = RRRNMF(3, max_iter=20, tol=1e-6, batch_size=10, epochs=2,
+                   random_state=0).fit(X.astype(F32))
     model.partial_fit(X.astype(F32))
     assert model.components_.dtype == F32
