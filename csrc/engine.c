@@ -319,7 +319,7 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
 /* In GCC's vector types, so that the run and the totals stay in vector registers: with
  * arrays, GCC 12 made sixteen scalar conversions and additions of each flush, a sixth of
- * the float edge loop's instructions. */
+ * the float edge loop's instructions.  (16 lanes: lwl_sums_take_16_lanes.) */
 typedef float lwl_v16f __attribute__((vector_size(64)));
 typedef struct {
     lwl_v16f run;
@@ -342,7 +342,7 @@ LWL_INLINE void squares_add(lwl_squares *q, const float *terms)
 
 LWL_INLINE void squares_flush(lwl_squares *q)
 {
-    lwl_v8r a, b;
+    lwl_v8f a, b;
     memcpy(&a, &q->run, sizeof a);
     memcpy(&b, (const float *)&q->run + 8, sizeof b);
     q->lo += __builtin_convertvector(a, lwl_v8d);
@@ -493,7 +493,8 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
     }
     LWL_ALIGNED lwl_real wbuf[SUM_EDGES][L];  /* the weighted w of the edges not yet summed */
 #ifdef LWL_F32
-    lwl_squares errs;  /* squared error, in float since the last SUM_EDGES-th edge */
+    lwl_squares errs;  /* the squared error: in float since the last SUM_EDGES-th edge, and
+                          the double totals, which squares_end writes back to errv */
     squares_start(&errs, errv);
 #endif
     for (int t = lo; t < hi; t++) {
@@ -798,10 +799,10 @@ LWL_INLINE void node_inputs(const LWL_NET_WS *ws, int n, const lwl_real *restric
 /* The forward pass of nl <= L items that start at the same node, side by side in the lanes
  * of vt, yt, ct ([n_nodes][L] each; lanes beyond nl repeat the last item): the items' rows
  * of clamp (NULL: none), v, y, fv start at the first item's. */
-static void forward_block(const LWL_NET_WS *ws, int nl, int start, const lwl_real *clamp,
-                          const lwl_real *w, const lwl_real *bias, lwl_real *v, lwl_real *y,
-                          lwl_real *fv, lwl_real *restrict vt, lwl_real *restrict yt,
-                          lwl_real *restrict ct)
+LWL_INLINE void forward_block(const LWL_NET_WS *ws, int nl, int start, const lwl_real *clamp,
+                              const lwl_real *w, const lwl_real *bias, lwl_real *v,
+                              lwl_real *y, lwl_real *fv, lwl_real *restrict vt,
+                              lwl_real *restrict yt, lwl_real *restrict ct)
 {
     int N = ws->n_nodes;
     double s[L];
@@ -856,20 +857,25 @@ static void forward_block(const LWL_NET_WS *ws, int nl, int start, const lwl_rea
         }
 }
 
-/* Items in blocks of up to L consecutive ones that start at the same node. */
-static LWL_NOINLINE void net_forward(const LWL_NET_WS *ws, int n_items, const lwl_real *clamp,
-                                     const lwl_real *w, const lwl_real *bias, lwl_real *v,
-                                     lwl_real *y, lwl_real *fv, lwl_real *scratch)
+/* Items in blocks of up to L consecutive ones that start at the same node (callers keep
+ * the items of one start together: an autoencoder batch has its data items first, then its
+ * code items). */
+static LWL_HOT LWL_NOINLINE void net_forward(const LWL_NET_WS *ws, int n_items,
+                                             const lwl_real *clamp, const lwl_real *w,
+                                             const lwl_real *bias, lwl_real *v, lwl_real *y,
+                                             lwl_real *fv, lwl_real *scratch)
 {
     long N = ws->n_nodes;
     lwl_real *vt = scratch, *yt = scratch + N * L, *ct = scratch + 2 * N * L;
     for (int k = 0; k < n_items;) {
-        int start = forward_start(ws, clamp ? clamp + k * N : NULL), nl = 1;
+        const lwl_real *ck = clamp ? clamp + k * N : NULL;
+        int start = forward_start(ws, ck);
+        int nl = 1;
         while (nl < L && k + nl < n_items
-               && forward_start(ws, clamp ? clamp + (k + nl) * N : NULL) == start)
+               && (!clamp || forward_start(ws, clamp + (k + nl) * N) == start))
             nl++;
-        forward_block(ws, nl, start, clamp ? clamp + k * N : NULL, w, bias, v + k * N,
-                      y + k * N, fv ? fv + k * N : NULL, vt, yt, ct);
+        forward_block(ws, nl, start, ck, w, bias, v + k * N, y + k * N,
+                      fv ? fv + k * N : NULL, vt, yt, ct);
         k += nl;
     }
 }

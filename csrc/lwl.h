@@ -204,8 +204,10 @@ void lwl_net_start_batch(lwl_net_ws *ws, const double *v, const double *y);
  * or y - b at class nodes), y[n_items][n_nodes] (0 where indeg = 0) and, unless NULL,
  * fv[n_items][n_nodes]: f(y - b) at every node with in-edges (at a clamped node, what the
  * net reconstructs there: eq 40-41), v elsewhere.  Only the graph fields, kind, delta and
- * omega of ws are read.  Items are taken LWL_LANES at a time, side by side in scratch:
- * 3 n_nodes LWL_LANES values (each item's sums in the same order as alone). */
+ * omega of ws are read.  Up to LWL_LANES consecutive items that start at the same node are
+ * taken side by side (each item's sums in the same order as alone; keep the items of one
+ * start together), in scratch: 3 n_nodes LWL_LANES values of the state's type (float in
+ * lwl_net_forward_f32), whatever they hold. */
 void lwl_net_forward(const lwl_net_ws *ws, int n_items, const double *clamp, const double *w,
                      const double *bias, double *v, double *y, double *fv, double *scratch);
 

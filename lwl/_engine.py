@@ -200,9 +200,9 @@ class Engine(RRRState):
         v, y = np.empty((n, N), dtype=dt), np.empty((n, N), dtype=dt)
         fv = np.empty((n, N), dtype=dt) if reconstruct else None
         if n:
-            lanes = np.empty(3 * N * LANES, dtype=dt)
+            scratch = np.empty(3 * N * LANES, dtype=dt)
             self._forward_c(self.ws, n, ptr(clamp), ptr(w), ptr(bias), ptr(v), ptr(y),
-                            ptr(fv) if reconstruct else ffi.NULL, ptr(lanes))
+                            ptr(fv) if reconstruct else ffi.NULL, ptr(scratch))
         return (v, y, fv) if reconstruct else (v, y)
 
     def decision_function(self, X):

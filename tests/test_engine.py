@@ -366,37 +366,69 @@ def test_cyclic_graph_runs_with_clamps():
     assert z[0, 0] <= -0.2 + 1e-12 and z[0, 1] >= 0.2 - 1e-12
 
 
+def forward_reference(eng, clamp):
+    """One item at a time as section 6.1.1 describes it (feed-around from the item's first
+    clamped node in the order), every sum in double in the order of the in-edges, each
+    value rounded to the engine's dtype where the C core stores it: v, y, f(y - b)."""
+    g, dt = eng.graph, eng.dtype.type
+    N = g.n_nodes
+    V, Y, F = (np.zeros(clamp.shape, dtype=eng.dtype) for _ in range(3))
+    has_in = [g.in_start[n + 1] > g.in_start[n] for n in range(N)]
+
+    def node_input(v, n):
+        s = 0.0
+        for e in range(g.in_start[n], g.in_start[n + 1]):
+            s += float(v[g.src[e]]) * float(eng.weights[e])
+        return dt(s / eng.omega)
+
+    def f(n, y):
+        return dt(lib.lwl_node_activation(int(g.kind[n]), float(eng.delta[n]),
+                                          float(y) - float(eng.biases[n])))
+
+    for k, c in enumerate(clamp):
+        v, y = V[k], Y[k]
+        start = next((i for i in range(N) if not np.isnan(c[g.order[i]])), 0)
+        for i in range(N):
+            n = g.order[(start + i) % N]
+            if has_in[n]:
+                y[n] = node_input(v, n)
+                v[n] = f(n, y[n])
+            if not np.isnan(c[n]):
+                v[n] = c[n]
+        for n in range(N):
+            if has_in[n] and not np.isnan(c[n]):
+                y[n] = node_input(v, n)
+        F[k] = [f(n, y[n]) if has_in[n] else v[n] for n in range(N)]
+    return V, Y, F
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_forward_in_lanes_gives_each_item_what_it_gives_alone(dtype):
-    """The forward pass takes items LWL_LANES at a time when they start at the same node:
-    every item's outputs are, bit for bit, those of a pass of that item alone, also in a
-    batch that mixes data items, code items (feed-around from the codes) and partial
-    clamps, and whose length is no multiple of the lanes."""
+@pytest.mark.parametrize("net", ["layered", "autoencoder"])
+def test_forward_in_lanes_gives_each_item_its_pass_alone_to_the_bit(net, dtype):
+    """The forward pass takes up to LWL_LANES consecutive items that start at the same node
+    side by side: every item's outputs are, bit for bit, those of a pass of that item alone
+    (the reference above), in a batch that mixes data items, code items (feed-around from
+    the codes) and partial clamps, whose length is no multiple of the lanes, and through
+    nodes without in-edges (the layered net's inputs: f(y - b) is v there)."""
     rng = np.random.default_rng(5)
-    g = Graph.autoencoder([6, 5, 3, 5, 6], code_layer=2)
+    if net == "layered":
+        g = Graph.layered([6, 5, 3])
+        starts = [g.layers[0]]
+    else:
+        g = Graph.autoencoder([6, 5, 3, 5, 6], code_layer=2)
+        starts = [g.layers[0], g.code_nodes]
     eng = Engine(g, 8, omega=2.0, rng=rng, dtype=dtype)
     eng.biases = rng.normal(0, 0.3, g.n_nodes).astype(dtype)
     n = 3 * LANES + 5
     clamp = np.full((n, g.n_nodes), np.nan, dtype=dtype)
-    data, codes = g.layers[0], g.code_nodes
-    kind = rng.integers(0, 3, n)  # 0: data item, 1: code item, 2: part of the data clamped
-    kind[:LANES + 2] = 0          # a full block of one start, then a mixed tail
+    kind = rng.integers(0, 2 * len(starts), n)  # which nodes; even: all of them, odd: some
+    kind[:LANES + 2] = 0                        # a full block of one start, then a mixed tail
     for k in range(n):
-        if kind[k] == 1:
-            clamp[k, codes] = rng.uniform(0, 1, len(codes))
-        else:
-            clamp[k, data] = rng.uniform(0, 1, len(data))
-            if kind[k] == 2:
-                clamp[k, data[:2]] = np.nan
+        at = starts[kind[k] // 2]
+        clamp[k, at] = rng.uniform(0, 1, len(at))
+        if kind[k] % 2:
+            clamp[k, at[:2]] = np.nan
     batch = eng.forward(clamp=clamp, reconstruct=True)
-    alone = [eng.forward(clamp=clamp[k:k + 1], reconstruct=True) for k in range(n)]
-    for i, name in enumerate(("v", "y", "f(y - b)")):
-        assert batch[i].dtype == dtype
-        assert np.array_equal(batch[i], np.concatenate([a[i] for a in alone])), name
-    # and a data item's pass is the layered product written out (y = v.w / omega, f)
-    v, y, _ = alone[0]
-    k = 0
-    for n_ in g.layers[1]:
-        sel = g.dst == n_
-        expect = np.dot(v[k, g.src[sel]].astype(float), eng.weights[sel].astype(float)) / 2.0
-        assert np.isclose(y[k, n_], expect, rtol=1e-6, atol=1e-6)
+    for i, (out, expect) in enumerate(zip(batch, forward_reference(eng, clamp))):
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out, expect, err_msg=("v", "y", "f(y - b)")[i])
