@@ -129,11 +129,6 @@ def _load_array(spec):
     return X
 
 
-def _report_interrupt(model):
-    print(f"interrupted (Ctrl-C) after {model.n_iter_} RRR iterations; saving what was reached",
-          file=sys.stderr, flush=True)
-
-
 def _save_model(model, out):
     with deferred_interrupt():
         model.save(out)
@@ -156,9 +151,7 @@ def _precision(args, *arrays):
 
 def _finish(model, out, extra=None):
     """Save the model (and run ``extra``), whatever happened; the exit status."""
-    interrupted = getattr(model, "status_", None) == "interrupted"
-    if interrupted:
-        _report_interrupt(model)
+    interrupted = getattr(model, "status_", None) == "interrupted"  # (fit warned of it)
     try:
         if extra is not None and not interrupted:
             extra()
@@ -196,11 +189,14 @@ def _nmf_data(spec, seed):
 
 
 def _cmd_nmf(args):
-    from .nmf import RRRNMF
+    from .nmf import FLOAT32_TOL, RRRNMF
     check_output(args.out)
     if args.codes is not None:
         check_output(args.codes, "codes file")
-    model = RRRNMF(**estimator_params(args, NMF_OPTIONS))
+    params = estimator_params(args, NMF_OPTIONS)
+    if args.float32 and not any(a == "--tol" or a.startswith("--tol=") for a in args.argv):
+        params["tol"] = FLOAT32_TOL  # float32's RRR_err levels off below the default tol
+    model = RRRNMF(**params)
     X, = _precision(args, _nmf_data(args.data, args.random_state))
     print(f"RRR NMF of {args.data}: {X.shape[0]} items x {X.shape[1]} values, rank "
           f"{model.n_components or X.shape[1]}, beta {model.beta}, omega {model.omega}",
@@ -389,9 +385,7 @@ def _cmd_generate(args):
     print(f"genuine/fake code classifier on the codes of {len(X)} items of {args.data}",
           flush=True)
     model.fit(X)
-    interrupted = model.classifier_.status_ == "interrupted"
-    if interrupted:
-        _report_interrupt(model.classifier_)
+    interrupted = model.classifier_.status_ == "interrupted"  # (fit warned of it)
     try:
         samples, rate = model.sample(args.samples, random_state=args.seed)
         from .io import write_data_file
@@ -466,8 +460,8 @@ def build_parser():
                  _cmd_nmf)
     p.add_argument("--codes", default=None, metavar="FILE",
                    help="also write the codes W as a data file of the published programs")
-    _add_float32(p, f". RRR_err levels off near {FLOAT32_RRR_ERR:g} in float32, so give a "
-                    f"--tol above it ({FLOAT32_TOL:g})")
+    _add_float32(p, f". RRR_err levels off near {FLOAT32_RRR_ERR:g} in float32, so --tol is "
+                    f"then {FLOAT32_TOL:g} unless given")
 
     p = friendly("classify", "layered classifier (paper section 5)",
                  "Train a classifier by RRR (paper section 5) and save the model.",
@@ -538,7 +532,7 @@ def main(argv=None):
     args.argv = argv
     name = f"lwl {args.command}"
 
-    def show_warning(message, category, *where, **kw):  # the estimators' warnings, plainly
+    def show_warning(message, category, *where, **kw):  # every warning, as one plain line
         print(f"{name}: warning: {message}", file=sys.stderr, flush=True)
 
     try:
@@ -548,8 +542,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{name}: interrupted (Ctrl-C) before training; nothing saved", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CLIError, FormatError, ValueError, MemoryError) as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
+    except (CLIError, FormatError, ValueError, MemoryError, Warning) as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)  # (a Warning: under python -W error)
         return EXIT_ERROR
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""

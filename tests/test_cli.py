@@ -3,6 +3,7 @@ from the estimators, every argument and output path checked before work, Ctrl-C 
 import argparse
 import inspect
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -174,6 +175,16 @@ def test_ctrl_c_in_the_first_epoch_of_classify_saves_the_model(files, interrupt_
     assert m.predict(read_data_file("test.txt")[0]).shape == (300,)
 
 
+def test_a_warning_made_an_error_by_the_user_ends_the_command_with_one_line(files, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as python -W error does
+        rc = main(["nmf", "-r", "5", "--max-iter", "5", "--float32", "--tol", "1e-7",
+                   "--out", "w.npz"])
+    assert rc == lwl.cli.EXIT_ERROR
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lwl nmf: error: in float32 RRR_err levels off")
+
+
 def test_ctrl_c_in_nmf_saves(files, interrupt_at_call, capsys):
     from lwl._nmf_engine import NMFState
     interrupt_at_call(1, NMFState)
@@ -195,10 +206,13 @@ def test_float32_trains_in_single_precision(files, capsys, argv, cls, attribute)
     double = getattr(cls.load("m.npz"), attribute)
     capsys.readouterr()
     assert main(argv + ["--seed", "0", "--out", "m32.npz", "-v", "0", "--float32"]) == 0
-    # NMF's default tol is below where float32's RRR_err levels off: the estimator warns,
-    # and the command shows the warning as one plain line
-    err = capsys.readouterr().err
-    assert ("warning: in float32 RRR_err levels off" in err) == (argv[0] == "nmf")
+    # NMF's default tol is below where float32's RRR_err levels off: under --float32 the
+    # command's default is float32's, and only a --tol given below it draws the warning
+    assert "levels off" not in capsys.readouterr().err
+    if argv[0] == "nmf":
+        assert main(argv + ["--seed", "0", "--out", "t.npz", "-v", "0", "--float32", "--tol",
+                            "1e-7"]) == 0
+        assert "lwl nmf: warning: in float32 RRR_err levels off" in capsys.readouterr().err
     single = getattr(cls.load("m32.npz"), attribute)
     for d, s in zip(*(a if isinstance(a, list) else [a] for a in (double, single))):
         assert d.dtype == np.float64 and s.dtype == np.float32
