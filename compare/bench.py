@@ -11,6 +11,7 @@ most 2.5 s/GWM on LEDM m = 16, 1.5 on the depth-3 majority net, 4 on MNIST 784-2
 the MNIST autoencoder (out of cache, also: within 1.5 times the traffic bound below in float64,
 and float32 twice as fast). Single-threaded (the default). On a quiet machine the two agree; when
 other processes share the cores the wall-clock figure grows and the CPU figure much less.
+
 Of the same runs it also reports the CPU seconds spent in the calls into C that run the
 iterations alone: the rest of a fit (batch starts, forward passes, the first touch of fresh
 memory for the state) weighs most in the short fits of the out-of-cache cases.
@@ -23,8 +24,9 @@ first or stream around the cache, so on some machines it reaches much less). For
 cases it prints the bandwidth the iteration's own traffic reaches: the engine reads and writes
 every item's x and w once per iteration (32 bytes per edge-item in double precision, 16 in
 single, section "passes" of csrc/engine.c), which bounds the speed once the state (16 |K| |E|
-bytes, 8 in single) is far beyond cache. The MNIST-shaped cases also run with float32 data, which trains
-on the single-precision state (csrc/real.h).
+bytes, 8 in single) is far beyond cache. The MNIST-shaped cases also run with float32 data,
+which trains on the single-precision state (csrc/real.h).
+
 The last column tells whether any iteration met a subnormal operand or an underflow (x86
 reports subnormal operands; the C core flushes tiny iterates so that none arise, since Intel
 cores take a slow path on them: csrc/fpmode.h).
