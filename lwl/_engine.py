@@ -28,6 +28,10 @@ from ._validation import check_memory
 from .graph import Graph
 
 LANES = lib.LWL_LANES
+# Items per call of the forward pass when only some of its outputs are kept (forward_at):
+# the (items, n_nodes) clamp and outputs of a call then take about this many bytes, whatever
+# the number of items.
+FORWARD_CHUNK_BYTES = 32 * 2**20
 _EDGE_ARRAYS = ("x", "w")
 _NODE_ARRAYS = ("y", "b", "xa", "ya", "ba", "mult", "clamp")
 
@@ -205,9 +209,24 @@ class Engine(RRRState):
                             ptr(fv) if reconstruct else ffi.NULL, ptr(scratch))
         return (v, y, fv) if reconstruct else (v, y)
 
+    def forward_at(self, nodes, output, n_items, clamp_of):
+        """One output of :meth:`forward` at ``nodes`` (n_items, len(nodes)): 'v', 'y' or 'f'
+        (f(y - b), the reconstruction), for the items whose clamp rows ``clamp_of(lo, hi)``
+        gives.  Taken in chunks of items, so that memory stays bounded however many items;
+        the same values as one call (each item's pass is its own)."""
+        which = "vyf".index(output)
+        per_item = 4 * self.dtype.itemsize * self.graph.n_nodes
+        rows = max(1, FORWARD_CHUNK_BYTES // per_item // LANES) * LANES
+        parts = [self.forward(clamp=clamp_of(lo, min(n_items, lo + rows)),
+                              reconstruct=which == 2)[which][:, nodes]
+                 for lo in range(0, n_items, rows)]
+        return np.concatenate(parts) if parts else np.empty((0, len(nodes)), dtype=self.dtype)
+
     def decision_function(self, X):
         """y - b at the class nodes after a forward pass (n, n_class)."""
-        return self.forward(X)[0][:, self.graph.class_nodes]
+        X = np.asarray(X, dtype=self.dtype)
+        return self.forward_at(self.graph.class_nodes, "v", len(X),
+                               lambda lo, hi: self.clamp_rows(X[lo:hi]))
 
     def predict(self, X):
         """Index (into class_nodes) of the class node with the largest y - b."""

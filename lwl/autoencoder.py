@@ -262,15 +262,15 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     # ------------------------------------------------------------------ inference
     def _encode(self, X):
         g = self._graph
-        return feed_around(self._predict_engine(X.dtype), g.data_nodes, X)[0][:, g.code_nodes]
+        return feed_around(self._predict_engine(X.dtype), g.data_nodes, X, "v", g.code_nodes)
 
     def _decode(self, Z):
         g = self._graph
-        return feed_around(self._predict_engine(Z.dtype), g.code_nodes, Z)[0][:, g.data_nodes]
+        return feed_around(self._predict_engine(Z.dtype), g.code_nodes, Z, "v", g.data_nodes)
 
     def _reconstruct(self, X):
-        return feed_around(self._predict_engine(X.dtype), self._graph.data_nodes, X)[2][
-            :, self._graph.data_nodes]
+        g = self._graph
+        return feed_around(self._predict_engine(X.dtype), g.data_nodes, X, "f", g.data_nodes)
 
     def transform(self, X):
         """The encoder E: codes (n_samples, n_codes) of X (a forward pass, section 6.1.1)."""
@@ -343,12 +343,18 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
                  np.arange(Z.shape[1])]
 
 
-def feed_around(engine, at, values):
+def feed_around(engine, at, values, output, nodes):
     """Feed-around (section 6.1.1) of items clamped at the nodes ``at`` to the rows of
-    ``values``: node values v, pre-activations y and f(y - b) (the reconstruction)."""
-    clamp = np.full((len(values), engine.graph.n_nodes), np.nan, dtype=engine.dtype)
-    clamp[:, at] = values
-    return engine.forward(clamp=clamp, reconstruct=True)
+    ``values``: ``output`` at ``nodes``, 'v' (node values), 'y' (pre-activations) or 'f'
+    (f(y - b), the reconstruction)."""
+    values = np.asarray(values, dtype=engine.dtype)
+
+    def clamp_of(lo, hi):
+        clamp = np.full((hi - lo, engine.graph.n_nodes), np.nan, dtype=engine.dtype)
+        clamp[:, at] = values[lo:hi]
+        return clamp
+
+    return engine.forward_at(nodes, output, len(values), clamp_of)
 
 
 def _binary_codes(n):
@@ -376,7 +382,7 @@ class _AutoencoderTrainer(NetworkTrainer):
         empirical distributions on Xb under the current encoder (eq 37)."""
         if self.exhaustive is not None:
             return self.exhaustive
-        Z = feed_around(self.state, self.D, Xb)[0][:, self.C]
+        Z = feed_around(self.state, self.D, Xb, "v", self.C)
         pick = self.rng.integers(0, len(Z), size=(self.est.code_batch, Z.shape[1]))
         return Z[pick, np.arange(Z.shape[1])]
 
@@ -405,4 +411,4 @@ class _AutoencoderTrainer(NetworkTrainer):
                     data_err_items=float(np.mean(data_it)), code_err_items=float(np.mean(code_it)))
 
     def error(self, X, y=None):
-        return rms(feed_around(self.state, self.D, X)[2][:, self.D] - X)
+        return rms(feed_around(self.state, self.D, X, "f", self.D) - X)

@@ -73,7 +73,7 @@ def test_feed_around_starts_each_item_at_its_clamped_layer():
     np.testing.assert_allclose(m.inverse_transform(Z), layer(layer(Z, L[2], L[3]), L[3], L[0]),
                                atol=1e-12)
     # f(y - b) at the clamped data nodes is the reconstruction D(E(x)) (eq 40)
-    rec = feed_around(m._predict_engine(), g.data_nodes, X)[2][:, g.data_nodes]
+    rec = feed_around(m._predict_engine(), g.data_nodes, X, "f", g.data_nodes)
     np.testing.assert_allclose(rec, m.inverse_transform(codes), atol=1e-12)
     assert m.data_err_ == pytest.approx(np.sqrt(np.mean((rec - X) ** 2)))
 

@@ -432,3 +432,22 @@ def test_forward_in_lanes_gives_each_item_its_pass_alone_to_the_bit(net, dtype):
     for i, (out, expect) in enumerate(zip(batch, forward_reference(eng, clamp))):
         assert out.dtype == dtype
         np.testing.assert_array_equal(out, expect, err_msg=("v", "y", "f(y - b)")[i])
+
+
+def test_forward_at_takes_items_in_chunks_with_the_values_of_one_call(monkeypatch):
+    """decision_function (and the autoencoder's feed-around) keep a few nodes' outputs of
+    the forward pass, taken in chunks of items so that memory stays bounded: the same bits
+    as one call, for chunks of one block of lanes."""
+    import lwl._engine as engine_module
+    rng = np.random.default_rng(2)
+    g = Graph.layered([5, 4, 3])
+    eng = Engine(g, 8, rng=rng)
+    X = rng.uniform(0, 1, (3 * LANES + 7, 5))
+    whole = eng.forward(X)[0][:, g.class_nodes]
+    monkeypatch.setattr(engine_module, "FORWARD_CHUNK_BYTES", 1)  # LANES items per call
+    calls = []
+    forward = eng.forward
+    monkeypatch.setattr(eng, "forward", lambda **kw: calls.append(1) or forward(**kw))
+    assert np.array_equal(eng.decision_function(X), whole)
+    assert len(calls) == 4
+    assert eng.decision_function(X[:0]).shape == (0, 3)
