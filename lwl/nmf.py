@@ -207,8 +207,10 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         self.last_batch_codes_ = trainer.batch_codes
         # a solved single batch returns its consensus codes (the solution); otherwise those
         # of transform, so that fit_transform(X) and fit(X).transform(X) agree
-        codes = trainer.codes if status == "converged" and trainer.codes is not None \
-            else self._encode(X)
+        if status == "converged" and trainer.codes is not None:
+            codes = trainer.codes
+        else:
+            codes = trainer.encoded(trainer.features)
         self.reconstruction_err_ = _recon_err(X, codes, self.components_)
         return codes if validation is None else self._encode(X_all)
 
@@ -286,6 +288,7 @@ class _NMFTrainer(Trainer):
         self.batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
         self.codes = None  # consensus codes of the whole data (one batch only)
         self.batch_codes = None  # consensus codes of the last batch run
+        self._encoded = (None, None)  # (features, the codes of X under them)
 
     def epoch(self):
         est, firsts, lasts, iters = self.est, [], [], []
@@ -303,10 +306,17 @@ class _NMFTrainer(Trainer):
             firsts.append(errs[0])
             lasts.append(errs[-1])
             iters.append(len(errs))
-        codes = self.codes if single else _codes(est.encoder, self.X, self.features)
+        codes = self.codes if single else self.encoded(self.features)
         return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
                     err_last=float(np.mean(lasts)),
                     recon_err=_recon_err(self.X, codes, self.features))
+
+    def encoded(self, features):
+        """The codes of the training data under ``features`` by the estimator's encoder,
+        kept for the last features asked (the end of fit asks again for the last epoch's)."""
+        if self._encoded[0] is not features:
+            self._encoded = (features, _codes(self.est.encoder, self.X, features))
+        return self._encoded[1]
 
     def parameters(self):
         return self.features.copy(), None if self.codes is None else self.codes.copy()
