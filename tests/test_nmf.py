@@ -115,6 +115,21 @@ def test_early_stopping_keeps_the_best_validation_epoch():
     assert err == pytest.approx(val[best], rel=1e-9)
 
 
+@pytest.mark.parametrize("params", [dict(epochs=3), dict(epochs=6, early_stopping=True,
+                                                         n_iter_no_change=1)])
+def test_fit_transform_gives_the_codes_of_transform_under_the_final_features(params):
+    """With batches, fit_transform's codes and reconstruction_err_ are those of transform
+    under the features fit keeps: the last epoch's (its codes reused, not computed again),
+    or with early stopping an earlier epoch's, restored."""
+    X = planted(n=120, seed=8)
+    m = RRRNMF(3, max_iter=3, batch_size=40, random_state=0, **params)
+    W = m.fit_transform(X)
+    np.testing.assert_array_equal(W, m.transform(X))
+    if not params.get("early_stopping"):
+        assert m.reconstruction_err_ == m.history_["recon_err"][-1]
+        assert m.reconstruction_err_ == np.sqrt(np.mean((X - W @ m.components_) ** 2))
+
+
 def test_custom_init_and_inverse_transform():
     X = planted(seed=4)
     H0 = np.random.default_rng(0).uniform(size=(3, X.shape[1]))
