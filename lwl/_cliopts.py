@@ -117,12 +117,22 @@ def _converter(cls, name):
     return convert, None, metavar
 
 
+class _Given(argparse.Action):
+    """Stores the value, and adds the option's dest to ``namespace.given``: the estimator
+    options given on the command line (argparse resolves abbreviations such as --to)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
+
+
 def add_estimator_options(parser, cls, options, cli_defaults=None, group=None):
     """Add ``--option`` for each ``(flags, parameter)`` of ``options`` to ``parser``, its type,
     check, default and help taken from ``cls``. ``cli_defaults`` maps a parameter to
     ``(value, reason)`` where the command deliberately differs from the estimator's default
     (the help says so)."""
     cli_defaults = cli_defaults or {}
+    parser.set_defaults(given=frozenset())
     sig = inspect.signature(cls.__init__).parameters
     docs = param_docs(cls)
     target = group or parser
@@ -144,7 +154,7 @@ def add_estimator_options(parser, cls, options, cli_defaults=None, group=None):
             continue
         convert, choices, metavar = _converter(cls, name)
         target.add_argument(*flags, dest=name, type=convert, choices=choices, default=default,
-                            metavar=metavar, help=help_text)
+                            metavar=metavar, help=help_text, action=_Given)
 
 
 def _show(value):

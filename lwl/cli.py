@@ -194,7 +194,7 @@ def _cmd_nmf(args):
     if args.codes is not None:
         check_output(args.codes, "codes file")
     params = estimator_params(args, NMF_OPTIONS)
-    if args.float32 and not any(a == "--tol" or a.startswith("--tol=") for a in args.argv):
+    if args.float32 and "tol" not in args.given:
         params["tol"] = FLOAT32_TOL  # float32's RRR_err levels off below the default tol
     model = RRRNMF(**params)
     X, = _precision(args, _nmf_data(args.data, args.random_state))
