@@ -179,14 +179,16 @@ class Engine(RRRState):
     def n_weights(self):
         return self.graph.n_edges
 
-    def clamp_rows(self, X):
-        """The clamp matrix (n, N) of items whose data nodes take the rows of X (NaN: free)."""
+    def clamp_rows(self, X, at=None):
+        """The clamp matrix (n, N) of items whose nodes ``at`` (default: the data nodes) take
+        the rows of X (NaN: free)."""
         g = self.graph
+        at = g.data_nodes if at is None else at
         X = np.asarray(X, dtype=self.dtype)
-        if X.ndim != 2 or X.shape[1] != len(g.data_nodes):
-            raise ValueError(f"X must have shape (n, {len(g.data_nodes)}); got {X.shape}")
+        if X.ndim != 2 or X.shape[1] != len(at):
+            raise ValueError(f"X must have shape (n, {len(at)}); got {X.shape}")
         c = np.full((X.shape[0], g.n_nodes), np.nan, dtype=self.dtype)
-        c[:, g.data_nodes] = X
+        c[:, at] = X
         return c
 
     def forward(self, X=None, *, clamp=None, weights=None, biases=None, reconstruct=False):

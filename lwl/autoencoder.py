@@ -348,13 +348,8 @@ def feed_around(engine, at, values, output, nodes):
     ``values``: ``output`` at ``nodes``, 'v' (node values), 'y' (pre-activations) or 'f'
     (f(y - b), the reconstruction)."""
     values = np.asarray(values, dtype=engine.dtype)
-
-    def clamp_of(lo, hi):
-        clamp = np.full((hi - lo, engine.graph.n_nodes), np.nan, dtype=engine.dtype)
-        clamp[:, at] = values[lo:hi]
-        return clamp
-
-    return engine.forward_at(nodes, output, len(values), clamp_of)
+    return engine.forward_at(nodes, output, len(values),
+                             lambda lo, hi: engine.clamp_rows(values[lo:hi], at))
 
 
 def _binary_codes(n):
