@@ -77,13 +77,27 @@ static int n_chunks(int n_items)
     return (n_blocks(n_items) + CHUNK_BLOCKS - 1) / CHUNK_BLOCKS;
 }
 
+/* n doubles rounded up to whole cache lines: each part of the scratch starts on a line, as
+ * the scratch itself does (the caller allocates it so), so that no vector of lanes is split
+ * across two lines. */
+static long lines(long n)
+{
+    return (n + 7) / 8 * 8;
+}
+
+/* A chunk's part of the scratch: the item sums of w [E] and the error, then the degenerate
+ * lanes [2][indeg][L] and their gather buffer [2][indeg]. */
+static long chunk_doubles(int n_edges, int max_indegree)
+{
+    return lines(n_edges + 1) + lines(2L * max_indegree * (L + 1));
+}
+
 #ifndef LWL_F32
 long lwl_net_scratch_doubles(int n_items, int n_nodes, int n_edges, int max_indegree)
 {
-    /* wsum[E] + bsum[N] + xsum[blocks][N][L] + sel[2K] + per chunk: wsum[E], err,
-     * degenerate lanes [2][indeg][L] and their gather buffer [2][indeg] */
-    return (long)n_edges + n_nodes + (long)n_blocks(n_items) * L * n_nodes + 2L * n_items
-           + (long)n_chunks(n_items) * (n_edges + 1 + 2L * max_indegree * (L + 1));
+    /* wsum[E], bsum[N], xsum[blocks][N][L], sel[2K], the chunks */
+    return lines(n_edges) + lines(n_nodes) + lines((long)n_blocks(n_items) * L * n_nodes)
+           + lines(2L * n_items) + (long)n_chunks(n_items) * chunk_doubles(n_edges, max_indegree);
 }
 #endif
 
@@ -668,13 +682,13 @@ static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
     int nb = n_blocks(K), nch = n_chunks(K);
-    long per_chunk = (long)E + 1 + 2L * max_indeg(ws) * (L + 1);
-    double *restrict wsum = ws->scratch;               /* [E]                      */
-    double *restrict bsum = wsum + E;                  /* [N]                      */
-    lwl_real *restrict xsum = (lwl_real *)(bsum + N);  /* [blocks][N][L]           */
-    double *restrict sel = bsum + N + (long)nb * N * L; /* [2K] class-step selection */
-    double *restrict chunks = sel + 2L * K;            /* [chunks][per_chunk]: item sums of w,
-                                                          error, degenerate-lane scratch */
+    long per_chunk = chunk_doubles(E, max_indeg(ws));
+    double *restrict wsum = ws->scratch;                  /* [E]                      */
+    double *restrict bsum = wsum + lines(E);              /* [N]                      */
+    lwl_real *restrict xsum = (lwl_real *)(bsum + lines(N)); /* [blocks][N][L]        */
+    double *restrict sel = bsum + lines(N) + lines((long)nb * N * L); /* [2K] class step */
+    double *restrict chunks = sel + lines(2L * K);        /* [chunks][per_chunk]: item sums of
+                                                             w, error, degenerate lanes */
     int fl = 0;
     if (!ws->sums_ready)  /* else the last call's final edge pass left them in scratch */
         consensus_sums(ws, wsum, xsum, chunks);
@@ -710,7 +724,7 @@ static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double
                 double err = 0.0;
                 memset(part, 0, sizeof(double) * E);
                 for (int bk = ch * CHUNK_BLOCKS; bk < b1; bk++)
-                    err += edge_block(ws, bk, xsum, part, part + E + 1);
+                    err += edge_block(ws, bk, xsum, part, part + lines(E + 1));
                 part[E] = err;
             }
             fl |= lwl_fp_leave(fp);

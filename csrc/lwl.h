@@ -109,6 +109,10 @@ int lwl_nmf_iterate_f32(lwl_nmf_ws_f32 *ws, int max_iter, double tol, double *er
 
 enum { LWL_LANES = 16 };  /* one 512-bit vector of floats, two of doubles */
 
+/* The state arrays below (and the NMF workspace's) may start anywhere; started on a 64-byte
+ * boundary, as lwl's Python side allocates them, none of the hot loops' vector loads and
+ * stores is split across two cache lines. */
+
 /* Node kinds (the side constraint of a node, paper eq 26b-e, 28-31) are defined in
  * constraints.c alone: "input" (data node: free unless clamped), "linear", "relu", "step",
  * "zigmoid" (activations) and "class" (constrained by the class step).  kind[n] holds the

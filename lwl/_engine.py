@@ -22,7 +22,7 @@ per node in ``delta`` (change entries for per-node values).
 """
 import numpy as np
 
-from ._core import c_suffix, ffi, lib, ptr
+from ._core import aligned_zeros, c_suffix, ffi, lib, ptr
 from ._rrr import RRRState
 from ._validation import check_memory
 from .graph import Graph
@@ -141,15 +141,15 @@ class Engine(RRRState):
 
         Kp = _padded(K)
         for name in _EDGE_ARRAYS:
-            setattr(self, name, np.zeros(Kp * E, dtype=dt))
+            setattr(self, name, aligned_zeros(Kp * E, dt))
         for name in _NODE_ARRAYS:
-            setattr(self, name, np.zeros(Kp * N, dtype=np.float64 if name == "mult" else dt))
+            setattr(self, name, aligned_zeros(Kp * N, np.float64 if name == "mult" else dt))
         self.label = np.full(K, -1, dtype=np.int32)
         self.exempt = np.zeros(K, dtype=np.int32)
         self.assigned = np.full(K, -1, dtype=np.int32)
         self.class_dist = np.zeros(K)
-        self.wa = np.zeros(E, dtype=dt)
-        self.bb = np.zeros(N, dtype=dt)
+        self.wa = aligned_zeros(E, dt)
+        self.bb = aligned_zeros(N, dt)
         self._iterate_c = getattr(lib, "lwl_net_iterate" + suffix)
         self._forward_c = getattr(lib, "lwl_net_forward" + suffix)
         self._start_batch_c = getattr(lib, "lwl_net_start_batch" + suffix)
@@ -170,7 +170,7 @@ class Engine(RRRState):
         for name in ("x", "w", "y", "b", "xa", "ya", "ba", "wa", "bb", "mult", "class_dist"):
             setattr(ws, name, ptr(getattr(self, name)))
         ws.exempt, ws.assigned = ipt(self.exempt), ipt(self.assigned)
-        self.scratch = np.zeros(getattr(lib, "lwl_net_scratch_size" + suffix)(ws))
+        self.scratch = aligned_zeros(getattr(lib, "lwl_net_scratch_size" + suffix)(ws))
         ws.scratch = ptr(self.scratch)
         self._ipt = ipt
 
@@ -206,7 +206,7 @@ class Engine(RRRState):
         v, y = np.empty((n, N), dtype=dt), np.empty((n, N), dtype=dt)
         fv = np.empty((n, N), dtype=dt) if reconstruct else None
         if n:
-            scratch = np.empty(3 * N * LANES, dtype=dt)
+            scratch = aligned_zeros(3 * N * LANES, dt)
             self._forward_c(self.ws, n, ptr(clamp), ptr(w), ptr(bias), ptr(v), ptr(y),
                             ptr(fv) if reconstruct else ffi.NULL, ptr(scratch))
         return (v, y, fv) if reconstruct else (v, y)

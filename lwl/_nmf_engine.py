@@ -3,7 +3,7 @@ codes under fixed features."""
 import numpy as np
 from scipy.optimize import nnls
 
-from ._core import c_suffix, ffi, lib, ptr
+from ._core import aligned_zeros, c_suffix, ffi, lib, ptr
 from ._rrr import RRRState
 
 
@@ -67,12 +67,12 @@ class NMFState(RRRState):
     def __init__(self, K, D, C, omega, beta, dtype=np.float64):
         suffix = c_suffix(dtype)
         self.D, self.C, self.dtype = D, C, np.dtype(dtype)
-        self.x = np.zeros(K * D * C, dtype=dtype)
-        self.w = np.zeros(K * D * C, dtype=dtype)
-        self.code = np.zeros(K * C, dtype=dtype)
-        self.feature = np.zeros(D * C, dtype=dtype)
-        self.mult = np.zeros(2 * K * D)
-        self.scratch = np.zeros(lib.lwl_nmf_scratch_size(K, D, C))
+        self.x = aligned_zeros(K * D * C, dtype)
+        self.w = aligned_zeros(K * D * C, dtype)
+        self.code = aligned_zeros(K * C, dtype)
+        self.feature = aligned_zeros(D * C, dtype)
+        self.mult = aligned_zeros(2 * K * D)
+        self.scratch = aligned_zeros(lib.lwl_nmf_scratch_size(K, D, C))
         self.data = None
         self._iterate_c = getattr(lib, "lwl_nmf_iterate" + suffix)
         self.ws = ffi.new(f"lwl_nmf_ws{suffix} *")

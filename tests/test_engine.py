@@ -451,3 +451,21 @@ def test_forward_at_takes_items_in_chunks_with_the_values_of_one_call(monkeypatc
     assert np.array_equal(eng.decision_function(X), whole)
     assert len(calls) == 4
     assert eng.decision_function(X[:0]).shape == (0, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_state_arrays_start_on_cache_lines(dtype):
+    # the hot loops read and write the state a vector of lanes at a time; on a line no vector
+    # is split across two (numpy alone starts arrays on 16 bytes)
+    from lwl._core import CACHE_LINE
+    from lwl._nmf_engine import NMFState
+    eng = Engine(Graph.layered([13, 26, 26, 2]), 40, rng=np.random.default_rng(0), dtype=dtype)
+    nmf = NMFState(16, 16, 8, 0.9, 0.3, dtype)
+    arrays = {n: getattr(eng, n) for n in ("x", "w", "y", "b", "xa", "ya", "ba", "mult",
+                                           "clamp", "wa", "bb", "scratch")}
+    arrays.update({"nmf " + n: getattr(nmf, n) for n in ("x", "w", "code", "feature", "mult",
+                                                          "scratch")})
+    for name, a in arrays.items():
+        assert a.ctypes.data % CACHE_LINE == 0, name
+        assert a.dtype == (np.float64 if name.endswith(("mult", "scratch")) else dtype), name
+        assert a.flags.c_contiguous and not a.any(), name
