@@ -144,6 +144,63 @@ LWL_INLINE double lwl_inverse_scale(double M)
     return r;
 }
 
+/* The problems of a lockstep root search, scaled and flipped (a, b, t, cc: A, B, T, c),
+ * their brackets and state, and the evaluation at each one's point (q...). */
+typedef struct {
+    double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
+    double lo[LWL_ROOT_BLOCK], hi[LWL_ROOT_BLOCK], Nh[LWL_ROOT_BLOCK], Ph[LWL_ROOT_BLOCK];
+    double bad[LWL_ROOT_BLOCK], done[LWL_ROOT_BLOCK], er[LWL_ROOT_BLOCK];
+    double qN[LWL_ROOT_BLOCK], qP[LWL_ROOT_BLOCK], qS[LWL_ROOT_BLOCK], qkn[LWL_ROOT_BLOCK];
+    double qks[LWL_ROOT_BLOCK];
+} lwl_root_search;
+
+/* Evaluate every problem at its point (a square root each); 1 if an unfinished problem will
+ * take its next step on phi (it has overshot before, or overshoots now: N <= 0). */
+LWL_INLINE int lwl_roots_evaluate(lwl_root_search *restrict r, int m)
+{
+    int phi = 0;
+    for (int p = 0; p < m; p++) {
+        lwl_root_point q;
+        lwl_root_eval(r->er[p], r->a[p], r->b[p], r->t[p], r->cc[p], &q);
+        r->qN[p] = q.N;
+        r->qP[p] = q.P;
+        r->qS[p] = q.S;
+        r->qkn[p] = q.kn;
+        r->qks[p] = q.ks;
+        phi |= (r->done[p] == 0.0) & ((r->bad[p] != 0.0) | (q.N <= 0.0));
+    }
+    return phi;
+}
+
+/* From the evaluations, every unfinished problem's next point (a division each); returns how
+ * many are unfinished.  may_phi = 0 (a constant where inlined): no unfinished problem steps on
+ * phi in this pass, and the loop is built without those steps. */
+LWL_INLINE int lwl_roots_step(lwl_root_search *restrict r, int m, int may_phi)
+{
+    int n_active = 0;
+    for (int p = 0; p < m; p++) {
+        double ep = r->er[p];
+        lwl_root_point q = {r->qN[p], r->qP[p], r->qS[p], r->qkn[p], r->qks[p]};
+        int right = q.ks > 0.0;
+        double lon = right ? r->lo[p] : ep, hin = right ? ep : r->hi[p];
+        double Nhn = right ? q.N : r->Nh[p], Phn = right ? q.P : r->Ph[p];
+        int use_phi = may_phi && ((r->bad[p] != 0.0) | (q.N <= 0.0)), small;
+        double en = lwl_next_point(ep, q, lon, hin, Nhn, Phn, r->b[p], use_phi, &small);
+        int root = (q.ks == 0.0) | (hin - lon <= 1e-15 * hin);
+        int live = r->done[p] == 0.0;
+        r->er[p] = live ? (root ? ep : en) : r->er[p];
+        r->lo[p] = live ? lon : r->lo[p];
+        r->hi[p] = live ? hin : r->hi[p];
+        r->Nh[p] = live ? Nhn : r->Nh[p];
+        r->Ph[p] = live ? Phn : r->Ph[p];
+        r->bad[p] = (live & use_phi) ? 1.0 : r->bad[p];
+        r->done[p] = (live & !(root | small)) ? 0.0 : 1.0;
+    }
+    for (int p = 0; p < m; p++)
+        n_active += r->done[p] == 0.0;
+    return n_active;
+}
+
 /* Roots of m <= LWL_ROOT_BLOCK problems in lockstep (appendix B, safeguarded Newton).
  *
  * Problem p is given unflipped: A = |x + w|^2 / 4, B = |x - w|^2 / 4, T = omega y,
@@ -170,16 +227,14 @@ LWL_INLINE double lwl_inverse_scale(double M)
  * step negligible.  A pass costs one square root and one division per problem (and the
  * projection that uses the root one more division, 1 / (e (2 - e))).  The passes are
  * branch-free loops over the problems (a finished problem keeps its values), so the
- * divisions and square roots of several problems run in one vector instruction. */
+ * divisions and square roots of several problems run in one vector instruction.  The steps
+ * on phi are rare (none at all on the benchmark nets and LEDM): a pass in which no
+ * unfinished problem takes one runs a loop without them. */
 LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double *restrict B,
                                    const double *restrict T, const double *restrict c,
                                    const double *u0, double *e, double *restrict sgn)
 {
-    double a[LWL_ROOT_BLOCK], b[LWL_ROOT_BLOCK], t[LWL_ROOT_BLOCK], cc[LWL_ROOT_BLOCK];
-    double lo[LWL_ROOT_BLOCK], hi[LWL_ROOT_BLOCK], Nh[LWL_ROOT_BLOCK], Ph[LWL_ROOT_BLOCK];
-    double bad[LWL_ROOT_BLOCK], done[LWL_ROOT_BLOCK], er[LWL_ROOT_BLOCK];
-    double qN[LWL_ROOT_BLOCK], qP[LWL_ROOT_BLOCK], qS[LWL_ROOT_BLOCK], qkn[LWL_ROOT_BLOCK];
-    double qks[LWL_ROOT_BLOCK]; /* the evaluation at each problem's point */
+    lwl_root_search r;
     int n_active = 0;
 
     for (int p = 0; p < m; p++) {
@@ -189,64 +244,34 @@ LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double
         double sc = lwl_inverse_scale(A[p] + B[p] + fabs(T[p]) + c[p]);
         double uf0 = s * u0[p];
         sgn[p] = s;
-        a[p] = sc * (flip ? B[p] : A[p]);
-        b[p] = sc * (flip ? A[p] : B[p]);
-        t[p] = sc * (s * T[p]);
-        cc[p] = sc * c[p];
-        er[p] = ((uf0 <= 0.0) & (uf0 > -1.0)) ? 1.0 + uf0 : 1.0;
+        r.a[p] = sc * (flip ? B[p] : A[p]);
+        r.b[p] = sc * (flip ? A[p] : B[p]);
+        r.t[p] = sc * (s * T[p]);
+        r.cc[p] = sc * c[p];
+        r.er[p] = ((uf0 <= 0.0) & (uf0 > -1.0)) ? 1.0 + uf0 : 1.0;
     }
     for (int p = 0; p < m; p++) {
-        int degenerate = (b[p] == 0.0) & (0.25 * a[p] - t[p] - cc[p] >= 0.0);
+        int degenerate = (r.b[p] == 0.0) & (0.25 * r.a[p] - r.t[p] - r.cc[p] >= 0.0);
         /* k(0+) < 0 <= k(1): at e = 1, N = A - T and P = 2 A + c */
-        lo[p] = 0.0;
-        hi[p] = 1.0;
-        Nh[p] = a[p] - t[p];
-        Ph[p] = 2.0 * a[p] + cc[p];
-        bad[p] = b[p] == 0.0 ? 1.0 : 0.0; /* B = 0: the zero of D, from the right (phi = e^2 D) */
-        er[p] = degenerate ? 0.0 : er[p];
-        done[p] = degenerate ? 1.0 : 0.0;
+        r.lo[p] = 0.0;
+        r.hi[p] = 1.0;
+        r.Nh[p] = r.a[p] - r.t[p];
+        r.Ph[p] = 2.0 * r.a[p] + r.cc[p];
+        r.bad[p] = r.b[p] == 0.0 ? 1.0 : 0.0; /* B = 0: the zero of D, from the right (phi = e^2 D) */
+        r.er[p] = degenerate ? 0.0 : r.er[p];
+        r.done[p] = degenerate ? 1.0 : 0.0;
         n_active += !degenerate;
     }
 
-    for (int step = 0; step <= LWL_MAX_ROOT_STEPS && n_active > 0; step++) {
-        /* The evaluations (a square root each) in a loop of their own, the steps from them
-         * (a division each) in the next: each loop's chains of dependent operations are then
-         * short enough for the CPU to overlap those of many problems.  In one loop each
-         * problem's long chain had waited on the last (the root search took about a fifth
-         * longer). */
-        for (int p = 0; p < m; p++) {
-            lwl_root_point q;
-            lwl_root_eval(er[p], a[p], b[p], t[p], cc[p], &q);
-            qN[p] = q.N;
-            qP[p] = q.P;
-            qS[p] = q.S;
-            qkn[p] = q.kn;
-            qks[p] = q.ks;
-        }
-        n_active = 0;
-        for (int p = 0; p < m; p++) {
-            double ep = er[p];
-            lwl_root_point q = {qN[p], qP[p], qS[p], qkn[p], qks[p]};
-            int right = q.ks > 0.0;
-            double lon = right ? lo[p] : ep, hin = right ? ep : hi[p];
-            double Nhn = right ? q.N : Nh[p], Phn = right ? q.P : Ph[p];
-            int use_phi = (bad[p] != 0.0) | (q.N <= 0.0), small;
-            double en = lwl_next_point(ep, q, lon, hin, Nhn, Phn, b[p], use_phi, &small);
-            int root = (q.ks == 0.0) | (hin - lon <= 1e-15 * hin);
-            int live = done[p] == 0.0;
-            er[p] = live ? (root ? ep : en) : er[p];
-            lo[p] = live ? lon : lo[p];
-            hi[p] = live ? hin : hi[p];
-            Nh[p] = live ? Nhn : Nh[p];
-            Ph[p] = live ? Phn : Ph[p];
-            bad[p] = (live & use_phi) ? 1.0 : bad[p];
-            done[p] = (live & !(root | small)) ? 0.0 : 1.0;
-        }
-        for (int p = 0; p < m; p++)
-            n_active += done[p] == 0.0;
-    }
+    /* The evaluations (a square root each) in a loop of their own, the steps from them (a
+     * division each) in the next: each loop's chains of dependent operations are then short
+     * enough for the CPU to overlap those of many problems.  In one loop each problem's long
+     * chain had waited on the last (the root search took about a fifth longer). */
+    for (int step = 0; step <= LWL_MAX_ROOT_STEPS && n_active > 0; step++)
+        n_active = lwl_roots_evaluate(&r, m) ? lwl_roots_step(&r, m, 1)
+                                             : lwl_roots_step(&r, m, 0);
     for (int p = 0; p < m; p++)
-        e[p] = er[p];
+        e[p] = r.er[p];
 }
 
 #endif
