@@ -499,14 +499,11 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
     const lwl_real *restrict wa = ws->wa;
     const int *restrict src = ws->src;
     const lwl_real two = 2, beta = (lwl_real)ws->beta;
-    lwl_real er[L], sr[L], fr[L], sfr[L];
+    lwl_real er[L], sr[L], fr[L];
     for (int l = 0; l < L; l++) {
         er[l] = (lwl_real)e[l];
         sr[l] = (lwl_real)sgn[l];
         fr[l] = (lwl_real)f[l];
-        sfr[l] = sr[l] * fr[l]; /* sgn ((e xr - r) f) is (e xr - r) (sgn f) to the bit: a
-                                   product with +-1 is exact, and rounding is symmetric in
-                                   sign */
     }
     LWL_ALIGNED lwl_real wbuf[SUM_EDGES][L];  /* the weighted w of the edges not yet summed */
 #ifdef LWL_F32
@@ -531,7 +528,7 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
             lwl_real xr = two * xa_s[l] - xt[l], wr = two * wat - wt[l];
             /* flipped frame (bilinear.c): ws = sgn w, r = x - ws, u = sgn (e - 1) */
             lwl_real wsg = sr[l] * wr, r = xr - wsg;
-            lwl_real xb = (r + er[l] * wsg) * fr[l], wb = (er[l] * xr - r) * sfr[l];
+            lwl_real xb = (r + er[l] * wsg) * fr[l], wb = sr[l] * ((er[l] * xr - r) * fr[l]);
             if (with_degenerate) {
                 lwl_real gxl = (lwl_real)dgx[(long)(t - lo) * L + l];
                 lwl_real gwl = (lwl_real)dgw[(long)(t - lo) * L + l];
