@@ -257,7 +257,8 @@ LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double
         r.hi[p] = 1.0;
         r.Nh[p] = r.a[p] - r.t[p];
         r.Ph[p] = 2.0 * r.a[p] + r.cc[p];
-        r.bad[p] = r.b[p] == 0.0 ? 1.0 : 0.0; /* B = 0: the zero of D, from the right (phi = e^2 D) */
+        r.bad[p] = r.b[p] == 0.0 ? 1.0 : 0.0; /* B = 0: the zero of D, from the right
+                                                 (phi = e^2 D) */
         r.er[p] = degenerate ? 0.0 : r.er[p];
         r.done[p] = degenerate ? 1.0 : 0.0;
         n_active += !degenerate;
