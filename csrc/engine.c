@@ -85,19 +85,32 @@ static long lines(long n)
     return (n + 7) / 8 * 8;
 }
 
-/* A chunk's part of the scratch: the item sums of w [E] and the error, then the degenerate
- * lanes [2][indeg][L] and their gather buffer [2][indeg]. */
-static long chunk_doubles(int n_edges, int max_indegree)
+/* Where the parts of the scratch start (in doubles), defined here alone:
+ *   wsum[E] item sums of w, bsum[N], xsum[blocks][N][L] out-edge sums of x (lwl_real),
+ *   sel[2K] class-step selection, then per chunk of blocks: the chunk's item sums of w [E]
+ *   and its error, at degenerate, the degenerate lanes [2][indeg][L] and their gather
+ *   buffer [2][indeg]. */
+typedef struct {
+    long bsum, xsum, sel, chunks, per_chunk, degenerate, total;
+} scratch_layout;
+
+static scratch_layout layout_of(int n_items, int n_nodes, int n_edges, int max_indegree)
 {
-    return lines(n_edges + 1) + lines(2L * max_indegree * (L + 1));
+    scratch_layout s;
+    s.bsum = lines(n_edges);
+    s.xsum = s.bsum + lines(n_nodes);
+    s.sel = s.xsum + lines((long)n_blocks(n_items) * L * n_nodes);
+    s.chunks = s.sel + lines(2L * n_items);
+    s.degenerate = lines(n_edges + 1);
+    s.per_chunk = s.degenerate + lines(2L * max_indegree * (L + 1));
+    s.total = s.chunks + (long)n_chunks(n_items) * s.per_chunk;
+    return s;
 }
 
 #ifndef LWL_F32
 long lwl_net_scratch_doubles(int n_items, int n_nodes, int n_edges, int max_indegree)
 {
-    /* wsum[E], bsum[N], xsum[blocks][N][L], sel[2K], the chunks */
-    return lines(n_edges) + lines(n_nodes) + lines((long)n_blocks(n_items) * L * n_nodes)
-           + lines(2L * n_items) + (long)n_chunks(n_items) * chunk_doubles(n_edges, max_indegree);
+    return layout_of(n_items, n_nodes, n_edges, max_indegree).total;
 }
 #endif
 
@@ -679,13 +692,12 @@ static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double
 {
     int K = ws->n_items, N = ws->n_nodes, E = ws->n_edges;
     int nb = n_blocks(K), nch = n_chunks(K);
-    long per_chunk = chunk_doubles(E, max_indeg(ws));
-    double *restrict wsum = ws->scratch;                  /* [E]                      */
-    double *restrict bsum = wsum + lines(E);              /* [N]                      */
-    lwl_real *restrict xsum = (lwl_real *)(bsum + lines(N)); /* [blocks][N][L]        */
-    double *restrict sel = bsum + lines(N) + lines((long)nb * N * L); /* [2K] class step */
-    double *restrict chunks = sel + lines(2L * K);        /* [chunks][per_chunk]: item sums of
-                                                             w, error, degenerate lanes */
+    scratch_layout at = layout_of(K, N, E, max_indeg(ws));
+    double *restrict wsum = ws->scratch;
+    double *restrict bsum = ws->scratch + at.bsum;
+    lwl_real *restrict xsum = (lwl_real *)(ws->scratch + at.xsum);
+    double *restrict sel = ws->scratch + at.sel;
+    double *restrict chunks = ws->scratch + at.chunks;
     int fl = 0;
     if (!ws->sums_ready)  /* else the last call's final edge pass left them in scratch */
         consensus_sums(ws, wsum, xsum, chunks);
@@ -716,19 +728,19 @@ static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double
 #pragma omp for schedule(static)
 #endif
             for (int ch = 0; ch < nch; ch++) {
-                double *part = chunks + ch * per_chunk;
+                double *part = chunks + ch * at.per_chunk;
                 int b1 = (ch + 1) * CHUNK_BLOCKS < nb ? (ch + 1) * CHUNK_BLOCKS : nb;
                 double err = 0.0;
                 memset(part, 0, sizeof(double) * E);
                 for (int bk = ch * CHUNK_BLOCKS; bk < b1; bk++)
-                    err += edge_block(ws, bk, xsum, part, part + lines(E + 1));
+                    err += edge_block(ws, bk, xsum, part, part + at.degenerate);
                 part[E] = err;
             }
             fl |= lwl_fp_leave(fp);
         }
         memset(wsum, 0, sizeof(double) * E);
         for (int ch = 0; ch < nch; ch++) {
-            const double *part = chunks + ch * per_chunk;
+            const double *part = chunks + ch * at.per_chunk;
             for (int e = 0; e < E; e++)
                 wsum[e] += part[e];
             err2 += part[E];
