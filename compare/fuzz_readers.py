@@ -7,8 +7,8 @@ Each mutated file (truncations, byte flips, inserted and deleted bytes, control 
 non-ASCII bytes, numbers replaced by huge counts, `inf`, `1_000`, duplicated or dropped lines) is
 given to its reader, and the outcome is judged against a reference written here independently,
 straight from the published programs' rules (numbers as C's ``fscanf`` / ``strtod`` read them,
-separated by C's whitespace; the last number followed by a newline; counts as the headers
-declare them):
+separated by C's whitespace, the last line with or without a newline; counts as the headers
+declare them, and no more of them than the file could hold):
 
 * the reader must return what the reference reads, exactly, when the reference accepts;
 * it must raise ``lwl.io.FormatError`` (a ValueError) naming the file (and, for a text file,
@@ -62,11 +62,11 @@ def unzip(raw):
 
 
 def tokens_of(raw):
-    """The tokens of a text, after the rule that its last number ends with a newline."""
-    end = len(raw.rstrip(SPACE))
-    if end == 0 or b"\n" not in raw[end:]:
-        raise Reject("empty or no final newline")
-    return re.findall(rb"[^ \t\n\v\f\r]+", raw)
+    """The tokens of a text (fscanf reads the last one whether a newline follows or not)."""
+    tokens = re.findall(rb"[^ \t\n\v\f\r]+", raw)
+    if not tokens:
+        raise Reject("empty")
+    return tokens
 
 
 def number(tok):
@@ -128,6 +128,8 @@ def ref_net(raw):
     first = sizes[0] if kind == "classifier" else 0
     if n > INT_MAX or n - first > len(toks):
         raise Reject("too many nodes")
+    if first > len(toks) - n_head:  # more data nodes than numbers that could name them
+        raise Reject("too many data nodes")
     pos, src, dst = n_head, [], []
     for node in range(first, n):
         if pos + 2 > len(toks) or integer(toks[pos], 0) != node:

@@ -17,18 +17,21 @@ separated by C's whitespace (space, tab, newline, ``\v``, ``\f``, ``\r``; so CRL
 values are finite decimal numbers (``-1``, ``.5``, ``2.``, ``1e-3``; not ``1_000``, hexadecimal,
 ``inf`` or ``nan``), counts, ids and labels are decimal integers within a C ``int``. Anything else
 raises :class:`FormatError` (a ValueError) naming the file, the 1-based line of the first problem and
-what was expected there. A file whose last line does not end with a newline is refused: a file cut
-short inside its last number would otherwise be read with that number shortened (the published
-programs end every line with one; add it to a hand-written file that lacks it).
+what was expected there. The last line need not end with a newline (the published majority files
+do not), as for ``fscanf``. Every reader runs in time linear in the file's size, and a header's
+counts are checked against what the file can hold before anything of their size is allocated.
 
 Writers write ``.zip`` when the path ends in ``.zip``, and write floats in their shortest exact form
 (which ``strtod`` reads back to the same double), so a round trip reproduces the arrays bit for bit.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import numbers
+import os
 import re
+import tempfile
 import warnings
 import zipfile
 import zlib
@@ -41,9 +44,10 @@ from sklearn.utils import check_array, check_scalar
 
 __all__ = [
     "FormatError", "find_cycle",
-    "read_data_file", "write_data_file",
-    "NetFile", "read_net_file", "write_net_file",
+    "read_data_file", "write_data_file", "data_file_text",
+    "NetFile", "read_net_file", "write_net_file", "net_file_text",
     "NetParams", "read_param_file", "write_param_file",
+    "write_whole",
 ]
 
 _HEADERS = {
@@ -69,7 +73,9 @@ def _error(name, line, what):
 # C's isspace in the "C" locale: what fscanf skips between numbers (bytes.split splits on the same)
 _SPACE = b" \t\n\v\f\r"
 # what strtod reads as a finite decimal number, and fscanf("%d") as an int; nothing more
-_NUMBER = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# (written so that no two repetitions compete for the same digits: a token that fails to match
+# costs time linear in its length, not quadratic)
+_NUMBER = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(rb"[+-]?[0-9]+")
 _NON_FINITE = re.compile(rb"[+-]?(?:inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)", re.IGNORECASE)
 _C_INT_MAX = 2**31 - 1
@@ -125,17 +131,17 @@ def _number_problem(token):
     return f"{_show(token)} is not a number"
 
 
-def _check_ends_with_newline(raw, name):
-    """A file's last number must be followed by a newline: a file cut short inside its last
-    number would otherwise be read with that number shortened."""
-    body = raw.rstrip(_SPACE)
-    if not body:
+def _check_not_empty(raw, name):
+    if not raw.strip(_SPACE):
         raise _error(name, 1, "the file is empty")
-    if b"\n" not in raw[len(body):]:
-        raise _error(name, _line_of(raw, len(body)),
-                     "the last line does not end with a newline: the file may have been cut "
-                     "short inside its last number (the published programs end every line with "
-                     "one; add it if the file is complete)")
+
+
+def _int_or_none(token):
+    """The value of a decimal integer token, or None; a token too long for any C int is
+    read as out of range without converting it (Python refuses long ones, and slowly)."""
+    if not _INTEGER.fullmatch(token):
+        return None
+    return int(token) if len(token) <= 20 else _C_INT_MAX + 1
 
 
 class _Tokens:
@@ -144,7 +150,7 @@ class _Tokens:
 
     def __init__(self, raw, name):
         self.raw, self.name = raw, name
-        _check_ends_with_newline(raw, name)
+        _check_not_empty(raw, name)
         self.tokens = raw.split()  # splits on C's whitespace, as fscanf does
         self.pos = 0
 
@@ -170,9 +176,9 @@ class _Tokens:
 
     def next_int(self, what, low, high=_C_INT_MAX):
         tok = self.next(what)
-        if not _INTEGER.fullmatch(tok):
+        v = _int_or_none(tok)
+        if v is None:
             raise self.error(f"{what} must be an integer; found {_show(tok)}", self.pos - 1)
-        v = int(tok)
         if not low <= v <= high:
             raise self.error(f"{what} must be in {low}..{high}; found {v}", self.pos - 1)
         return v
@@ -189,13 +195,35 @@ class _Tokens:
             raise self.error(f"unexpected {_show(self.tokens[self.pos])} after {after}")
 
 
-def _write_text(path, text):
+def write_whole(path, text):
+    """Write ``text`` to ``path`` (a zip holding one file named after the path's stem when the
+    path ends in ``.zip``) through a temporary file beside it that then replaces it: whoever
+    reads ``path`` (or kills the writer) at any moment finds the previous file or the new one,
+    never a part."""
     path = Path(path)
-    if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(path.stem, text)
-    else:
-        path.write_text(text)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if path.suffix.lower() == ".zip":
+                with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                    zf.writestr(path.stem, text)
+            else:
+                fh.write(text.encode())
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # mkstemp makes files 0600; written files get the usual mode
 
 
 def _fmt(values):
@@ -216,13 +244,13 @@ def read_data_file(path, labelled=True):
     line-by-line check runs only to name the line of an error.
     """
     raw, name = _read_bytes(path)
-    _check_ends_with_newline(raw, name)
+    _check_not_empty(raw, name)
     head, _, body = raw.partition(b"\n")
     tokens = head.split()
     if labelled is None:
         labelled = len(tokens) == 2
     form = "`n_values n_classes`" if labelled else "`n_values`"
-    header = [int(t) if _INTEGER.fullmatch(t) else None for t in tokens]
+    header = [_int_or_none(t) for t in tokens]
     if len(header) != (2 if labelled else 1) or any(v is None or not 1 <= v <= _C_INT_MAX
                                                     for v in header):
         hint = ""
@@ -291,13 +319,15 @@ def _parse_lines(name, body, n_values, n_classes):
             raise _error(name, lineno, f"expected {n_cols} numbers ({what_cols}); "
                                        f"found {len(tokens)}")
         if n_classes is not None:
-            lab = tokens[-1]
-            if not _INTEGER.fullmatch(lab):
-                ascii_ = "" if lab.isascii() else " (the file is not plain ASCII text)"
-                raise _error(name, lineno, f"the label {_show(lab)} must be an integer{ascii_}")
-            if not 0 <= int(lab) < n_classes:
-                raise _error(name, lineno, f"the label {int(lab)} is outside 0..{n_classes - 1} "
-                                           f"(the header declares {n_classes} classes)")
+            lab = _int_or_none(tokens[-1])
+            if lab is None:
+                ascii_ = "" if tokens[-1].isascii() else " (the file is not plain ASCII text)"
+                raise _error(name, lineno, f"the label {_show(tokens[-1])} must be an "
+                                           f"integer{ascii_}")
+            if not 0 <= lab < n_classes:
+                raise _error(name, lineno, f"the label {_show(tokens[-1])} is outside "
+                                           f"0..{n_classes - 1} (the header declares {n_classes} "
+                                           "classes)")
         n_rows += 1
     if not n_rows:
         raise _error(name, lineno, f"no items after the header; expected lines of {n_cols} "
@@ -313,6 +343,11 @@ def write_data_file(path, X, y=None, n_classes=None):
     Without ``y`` the header is ``n_values`` (NMF data). ``n_classes`` defaults to ``max(y) + 1``.
     A path ending in ``.zip`` is written as a zip holding one file named after the path's stem.
     """
+    write_whole(path, data_file_text(X, y, n_classes))
+
+
+def data_file_text(X, y=None, n_classes=None):
+    """The text :func:`write_data_file` writes."""
     X = check_array(X, dtype=np.float64)
     if y is None:
         if n_classes is not None:
@@ -333,7 +368,7 @@ def write_data_file(path, X, y=None, n_classes=None):
         check_scalar(n_classes, "n_classes", numbers.Integral, min_val=int(y.max()) + 1)
         lines = [f"{X.shape[1]} {n_classes}", ""] + [
             f"{_fmt(row)} {label}" for row, label in zip(X.tolist(), y.tolist())]
-    _write_text(path, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------------ net files
@@ -486,6 +521,12 @@ def read_net_file(path, kind=None):
         raise tok.error(f"the header declares {n_nodes} nodes, {n_nodes - first} of them with "
                         f"inputs, each needing a record of at least 3 numbers; the file holds "
                         f"only {tok.remaining()} numbers after the header", 0)
+    # a classifier's data nodes have no records: each the net can use is a source id in one,
+    # so more data nodes than the file has numbers means a header that does not fit its file
+    if first > tok.remaining():
+        raise tok.error(f"the header declares {first} data nodes, but the file holds only "
+                        f"{tok.remaining()} numbers after the header: most of those data nodes "
+                        "could not be the source of any edge", 0)
     src, dst, at = [], [], []
     for node in range(first, n_nodes):
         start = tok.pos
@@ -517,7 +558,15 @@ def read_net_file(path, kind=None):
 
 
 def write_net_file(path, net):
-    """Write a :class:`NetFile` in the published programs' layout (header, blank line, records)."""
+    """Write a :class:`NetFile` byte for byte as the published ``completenet`` and ``autonet``
+    write one: the header (a classifier's on one line, an autoencoder's as ``n_data n_encode``
+    and ``n_code n_decode`` on two), a blank line, then every node's ``node_id indegree`` line
+    and its sources' line, each source followed by a space."""
+    write_whole(path, net_file_text(net))
+
+
+def net_file_text(net):
+    """The text :func:`write_net_file` writes."""
     s = net.sizes
     header = (f"{s[0]} {s[1]} {s[2]}" if net.kind == "classifier"
               else f"{s[0]} {s[1]}\n{s[2]} {s[3]}")
@@ -525,8 +574,8 @@ def write_net_file(path, net):
     lines = [header, ""]
     for node in net.receiving_nodes:
         sources = net.src[bounds[node]:bounds[node + 1]]
-        lines += [f"{node} {sources.size}", " ".join(map(str, sources.tolist()))]
-    _write_text(path, "\n".join(lines) + "\n")
+        lines += [f"{node} {sources.size}", "".join(f"{s} " for s in sources.tolist())]
+    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------------------ parameter files
@@ -570,8 +619,12 @@ def read_param_file(path, net):
     return params
 
 
-def write_param_file(path, net, params):
-    """Write ``params`` (NetParams) for ``net`` (NetFile): per node its bias line, weight line, blank."""
+def write_param_file(path, net, params, exact=True):
+    """Write ``params`` (NetParams) for ``net`` (NetFile) in the published programs' layout: an
+    autoencoder's ``Omega margin zig`` line and a blank line, then for every node with inputs its
+    bias on one line, its weights (each followed by a space) on the next, and a blank line.
+    ``exact=True`` writes every number in its shortest exact form (read back bit for bit);
+    ``exact=False`` as the published programs print them (C's ``%lf``, six decimals)."""
     bias = np.asarray(params.bias, dtype=np.float64)
     weights = np.asarray(params.weights, dtype=np.float64)
     if bias.shape != (net.n_nodes,) or weights.shape != (net.n_edges,):
@@ -579,14 +632,17 @@ def write_param_file(path, net, params):
                          f"({net.n_edges},); got {bias.shape} and {weights.shape}")
     if not (np.isfinite(bias).all() and np.isfinite(weights).all()):
         raise ValueError("bias and weights must be finite")
-    lines = []
+    num = repr if exact else "{:f}".format
+    parts = []
     if net.kind == "autoencoder":
         if params.omega is None or params.margin is None or params.zig is None:
             raise ValueError("an autoencoder's parameter file needs omega, margin and zig")
         check_scalar(params.omega, "omega", numbers.Real, min_val=0, include_boundaries="neither")
         check_scalar(params.margin, "margin", numbers.Real, min_val=0)
-        lines += [f"{float(params.omega)!r} {float(params.margin)!r} {int(bool(params.zig))}", ""]
+        parts.append(f"{num(float(params.omega))} {num(float(params.margin))} "
+                     f"{int(bool(params.zig))}\n\n")
     bounds = np.searchsorted(net.dst, np.arange(net.n_nodes + 1))
     for node in net.receiving_nodes:
-        lines += [repr(float(bias[node])), _fmt(weights[bounds[node]:bounds[node + 1]].tolist()), ""]
-    _write_text(path, "\n".join(lines))
+        row = "".join(num(v) + " " for v in weights[bounds[node]:bounds[node + 1]].tolist())
+        parts.append(f"{num(float(bias[node]))}\n{row}\n\n")
+    write_whole(path, "".join(parts))

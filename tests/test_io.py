@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lwl.io import (FormatError, NetFile, NetParams, read_data_file, read_net_file, read_param_file,
-                    write_data_file, write_net_file, write_param_file)
+                    write_data_file, write_net_file, write_param_file, write_whole)
 
 SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
 
@@ -62,7 +62,7 @@ GOOD = "3 2\n\n0 0.5 1 1\n1 1 1 0\n"
     (GOOD + "0 abc 1 1\n", 5, "value 2 must be a finite number; 'abc' is not a number"),
     (GOOD + "0 nan 1 1\n", 5, "not finite"),
     (GOOD + "0 1 1 0.5\n", 5, "label '0.5' must be an integer"),
-    (GOOD + "0 1 1 2\n", 5, r"label 2 is outside 0\.\.1"),
+    (GOOD + "0 1 1 2\n", 5, r"label '2' is outside 0\.\.1"),
     (GOOD + "0 1 1 -1\n", 5, "outside"),
     ("3 2\n\n\n", 4, "no items"),
 ])
@@ -139,7 +139,7 @@ def test_net_round_trip_and_layout(tmp_path):
     net = _layered([3, 2, 2])
     write_net_file(tmp_path / "c.net", net)
     assert (tmp_path / "c.net").read_text() == (
-        "3 2 2\n\n3 3\n0 1 2\n4 3\n0 1 2\n5 2\n3 4\n6 2\n3 4\n")
+        "3 2 2\n\n3 3\n0 1 2 \n4 3\n0 1 2 \n5 2\n3 4 \n6 2\n3 4 \n")  # completenet's bytes
     back = read_net_file(tmp_path / "c.net")
     assert back.kind == "classifier" and back.sizes == (3, 2, 2)
     assert np.array_equal(back.src, net.src) and np.array_equal(back.dst, net.dst)
@@ -251,7 +251,6 @@ def test_malformed_autoencoder_param_header(tmp_path):
     (GOOD + "0 0x1p3 1 1\n", 5, "'0x1p3' is not a number"),
     (GOOD + "0 1 1 1.0\n", 5, "label '1.0' must be an integer"),
     (GOOD + "0 1 1 1\xe9\n", 5, "not plain ASCII"),
-    (GOOD + "0 1 1 0", 5, "does not end with a newline.*cut short"),
     ("", 1, "empty"),
     ("\n \n", 1, "empty"),
 ])
@@ -299,3 +298,91 @@ def test_non_layered_classifier_net_is_read(tmp_path):
     (tmp_path / "n").write_text("2 2 1\n\n2 1\n3\n3 2\n0 1\n4 3\n2 0 3\n")
     net = read_net_file(tmp_path / "n")
     assert net.src.tolist() == [3, 0, 1, 2, 0, 3] and net.dst.tolist() == [2, 3, 3, 4, 4, 4]
+
+
+# ------------------------------------------------------------------ as the published files are
+
+def test_a_last_line_without_a_newline_is_read(tmp_path):
+    """fscanf reads the last number whether a newline follows or not; the published majority
+    files end without one."""
+    (tmp_path / "d").write_text(GOOD + "0 1 1 0")
+    X, y = read_data_file(tmp_path / "d")
+    assert X.shape == (3, 3) and list(y) == [1, 0, 0]
+    net = _layered([3, 2, 2])
+    write_net_file(tmp_path / "c.net", net)
+    (tmp_path / "c.net").write_text((tmp_path / "c.net").read_text().rstrip())
+    assert read_net_file(tmp_path / "c.net").n_edges == net.n_edges
+    params = NetParams(np.arange(7.0), np.arange(10.0))
+    write_param_file(tmp_path / "p", net, params)
+    (tmp_path / "p").write_text((tmp_path / "p").read_text().rstrip())
+    assert np.array_equal(read_param_file(tmp_path / "p", net).weights, params.weights)
+
+
+# ------------------------------------------------------------------ readers cannot be made to hang
+
+def _timed(fn, *args):
+    import time
+    start = time.process_time()
+    try:
+        fn(*args)
+    except ValueError as exc:
+        return time.process_time() - start, exc
+    return time.process_time() - start, None
+
+
+@pytest.mark.parametrize("where", ["data", "net", "param"])
+def test_a_one_megabyte_number_is_read_in_linear_time(tmp_path, where):
+    """A token of a million digits followed by a stray byte: a number pattern that backtracks
+    would take hours (quadratic in the token's length); every reader refuses it at once."""
+    token = "1" * 1_000_000 + "x"
+    net = _layered([3, 2, 2])
+    write_net_file(tmp_path / "c.net", net)
+    if where == "data":
+        (tmp_path / "f").write_text(f"3 2\n\n0 {token} 1 1\n")
+        reader, args, line = read_data_file, (), 3
+    elif where == "net":
+        (tmp_path / "f").write_text(f"3 2 2\n\n3 3\n0 {token} 2 \n4 3\n0 1 2 \n5 2\n3 4 \n"
+                                    "6 2\n3 4 \n")
+        reader, args, line = read_net_file, (), 4
+    else:
+        (tmp_path / "f").write_text(f"0.5\n{token} 1 1\n")
+        reader, args, line = read_param_file, (net,), 2
+    seconds, err = _timed(reader, tmp_path / "f", *args)
+    assert isinstance(err, FormatError) and f"line {line}:" in str(err), err
+    assert seconds < 2.0, seconds      # about 0.05 s here; quadratic would be hours
+    # a huge integer where a count is expected: out of range, not a conversion error
+    (tmp_path / "g").write_text(f"{'9' * 100_000} 2 2\n\n3 3\n0 1 2\n")
+    seconds, err = _timed(read_net_file, tmp_path / "g")
+    assert isinstance(err, FormatError) and "must be in" in str(err) and seconds < 2.0
+
+
+@pytest.mark.parametrize("header", ["100000000 0 2", "1000000000 0 2", "100000000 5 2"])
+def test_a_header_is_checked_against_the_file_size(tmp_path, header):
+    """A 30-byte net file whose header claims 10^8 or 10^9 data nodes is refused before any
+    array of that size is made or any loop over them runs."""
+    (tmp_path / "n").write_text(f"{header}\n\n{header.split()[0]} 1\n0\n")
+    seconds, err = _timed(read_net_file, tmp_path / "n")
+    assert isinstance(err, FormatError) and "nodes" in str(err) and "line 1" in str(err)
+    assert seconds < 0.5
+
+
+@pytest.mark.parametrize("name", ["f.txt", "f.zip"])
+def test_write_whole_replaces_a_file_whole_or_not_at_all(tmp_path, monkeypatch, name):
+    """A write cut short (here Ctrl-C at the moment of the rename) leaves the previous file as
+    it was and no temporary file beside it."""
+    import os
+    path = tmp_path / name
+    write_whole(path, "old\n")
+    before = path.read_bytes()
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_whole(path, "new\n" * 1000)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [name]
+    monkeypatch.undo()
+    write_whole(path, "new\n")
+    text = (path.read_text() if name.endswith("txt")
+            else zipfile.ZipFile(path).read("f").decode())
+    assert text == "new\n" and [p.name for p in tmp_path.iterdir()] == [name]
