@@ -75,6 +75,11 @@ class Trainer:
         """One pass over the training data; returns the row of figures named in columns."""
         raise NotImplementedError
 
+    def solved(self, row):
+        """Whether the epoch that gave ``row`` solved the whole problem, so that training
+        stops there (status 'converged')."""
+        return False
+
     def parameters(self):
         """A copy of the parameters (what set_parameters takes back)."""
         raise NotImplementedError
@@ -189,6 +194,10 @@ def run_epochs(estimator, trainer, n_epochs, history, *, validation=None, n_iter
                     estimator=estimator, X=X, y=y,
                     reconstruction_attributes=trainer.fitted_attributes):
                 status = "callback"
+                break
+            if trainer.solved(row):
+                status = "converged"
+                table.note(f"epoch {epoch} solved the problem: stopping")
                 break
             if validation is not None and since_best > n_iter_no_change:
                 status = "early_stopping"

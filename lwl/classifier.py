@@ -90,8 +90,8 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     history_ : dict of lists
         Per epoch: ``epoch``, ``gwms`` (cumulative), ``iters`` (mean RRR iterations per batch),
         ``err_first`` and ``err_last`` (mean RRR_err, eq 42, at the first and last iteration of
-        a batch), ``batch_err`` (mean error on each batch just trained, exempted items not
-        counted), ``train_err``, ``test_err`` (with ``eval_set``; else None), ``val_err``
+        a batch), ``batch_err`` (the error on every batch just after it was trained, pooled over
+        the epoch's batches, exempted items not counted), ``train_err``, ``test_err`` (with ``eval_set``; else None), ``val_err``
         (with early stopping), ``seconds``.
     gwms_ : float
         Work, 1e-9 x iterations x |K| x |E| (eq 24), that of an interrupted fit included.
@@ -384,7 +384,8 @@ class RRRFPAClassifier(RRRClassifier):
     ----------
     history_ : dict of lists
         Per epoch, as the published program logs it: ``epoch``, ``gwms``, ``iters``,
-        ``err_first``, ``err_last``, ``batch_fp``, ``batch_tn`` (on each batch just trained),
+        ``err_first``, ``err_last``, ``batch_fp``, ``batch_tn`` (on every batch just after it was trained,
+        pooled over the epoch),
         ``train_fp``, ``train_tn``, ``test_fp``, ``test_tn`` (with ``eval_set``), ``seconds``;
         fp is the fraction of fakes classified genuine, tn of genuine items classified fake.
     relabeled_ : ndarray (n, 2)
@@ -459,7 +460,8 @@ class _ClassifierTrainer(NetworkTrainer):
 
     def epoch(self):
         eng, X, labels, rates = self.state, self.X, self.labels, self.est._rates
-        iters, firsts, lasts, batch_rates, exempted, relabeled = [], [], [], [], [], []
+        iters, firsts, lasts, batch_pred, batch_labels, exempted, relabeled = ([] for _ in
+                                                                              range(7))
         for idx in batches(self.rng, len(X), eng.K):
             eng.start_batch(X[idx], labels[idx])
             errs = self.run_batch(self.est.rrr_iter, self.est.tol)
@@ -467,7 +469,8 @@ class _ClassifierTrainer(NetworkTrainer):
             firsts.append(errs[0])
             lasts.append(errs[-1])
             ex = eng.exempt[:len(idx)].astype(bool)
-            batch_rates.append(rates(eng.predict(X[idx])[~ex], labels[idx][~ex]))
+            batch_pred.append(eng.predict(X[idx])[~ex])
+            batch_labels.append(labels[idx][~ex])
             exempted.extend(idx[ex].tolist())
             assigned = eng.assigned[:len(idx)]
             moved = (assigned >= 0) & (assigned != labels[idx])
@@ -475,11 +478,13 @@ class _ClassifierTrainer(NetworkTrainer):
         self.exempted, self.relabeled = exempted, relabeled
         row = dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
                    err_last=float(np.mean(lasts)))
+        # the batch figures pool the epoch's batches, as the published programs count them
+        batch = rates(np.concatenate(batch_pred), np.concatenate(batch_labels))
         train = rates(eng.predict(X), labels)
         test = None if self.eval_set is None else rates(eng.predict(self.eval_set[0]),
                                                         self.eval_set[1])
         for rate in self.est._RATES:
-            row[f"batch_{rate}"] = float(np.mean([r[rate] for r in batch_rates]))
+            row[f"batch_{rate}"] = batch[rate]
             row[f"train_{rate}"] = train[rate]
             row[f"test_{rate}"] = None if test is None else test[rate]
         return row
