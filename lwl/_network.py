@@ -75,19 +75,19 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
         """(omega, margin, zig) for the parameter file's first line (autoencoders only)."""
         return None, None, None
 
-    def save_params(self, path, net_path=None):
+    def save_params(self, path, net_path=None, exact=True):
         """Write the fitted parameters as the published programs' parameter file: for every
         node with inputs, in node order, its bias on one line and its incoming weights (in
         the net file's order) on the next, then a blank line; an autoencoder's starts with
         ``Omega margin zig`` (margin as the published RRRauto takes it: Delta / 2).  Numbers
         are written in their shortest exact form, so ``load_params`` gives them back bit for
-        bit (and C's ``fscanf("%lf")`` reads them).  ``net_path``: also write the net file
-        the parameters belong to."""
+        bit; ``exact=False`` writes them as the published programs do (six decimals).
+        ``net_path``: also write the net file the parameters belong to."""
         check_is_fitted(self, "_weights")
         net = self._graph.to_net()
         omega, margin, zig = self._param_header()
         write_param_file(path, net, NetParams(self._biases, self._weights[self._graph.net_order()],
-                                              omega, margin, zig))
+                                              omega, margin, zig), exact=exact)
         if net_path is not None:
             write_net_file(net_path, net)
 

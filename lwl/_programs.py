@@ -9,30 +9,38 @@ clock; without ``--seed`` a seed is drawn and printed, so a run can be repeated)
 (they run on one thread; results do not depend on it) and ``--quiet`` (no progress on the
 terminal).
 
-The files (``id`` is the last argument, a path prefix):
+The files (``id`` is the last argument, a path prefix), as the published programs write them:
 
-* ``id.log``: the command line, a blank line, the column header, a blank line, one row per epoch
-  (the published programs' printf formats), and after the last epoch a blank line and
-  ``secs: <CPU seconds>`` (RRRnmf also ``<n> iterations``). Rows are written as each epoch ends.
-* ``id.dat`` (RRRnmf, every epoch): the features as n_data rows of n_code values, a blank line,
-  the codes of the last batch. RRRclass ``id.dat`` / RRRclass_fp ``id.param`` (at the end) and
-  RRRauto ``id.dat`` (every epoch): the parameter file (:func:`lwl.io.write_param_file`), in
-  shortest exact form rather than six decimals (``fscanf("%lf")`` reads either).
-* RRRclass_x ``id.bad`` (every epoch): the exempted training items of the epoch (values then
-  label); it writes no parameter file and stops early when an epoch's mean first-iteration
-  RRR_err is below ``tol``.
+* ``id.log``: the program name and every argument but ``id``, each followed by a space; a blank
+  line; the column header; a blank line; one row per epoch (the published programs' printf
+  formats). RRRnmf ends it with a blank line, ``secs: <CPU seconds>`` and ``<n> iterations``;
+  the other programs print their CPU seconds on the terminal only.
+* RRRnmf ``id.dat`` (every epoch): the features as n_data rows of n_code values, a blank line,
+  the codes of the last batch (C's ``%lf``, each value followed by a space); ``rrrerr`` in the
+  working directory (``--rrrerr`` moves it): every iteration's RRR_err (``%e``), one a line.
+* RRRclass ``id.dat`` / RRRclass_fp ``id.param`` (at the end) and RRRauto ``id.dat`` (every
+  epoch): the parameter file (:func:`lwl.io.write_param_file`, six decimals as published).
+* RRRclass_x ``id.bad`` (every epoch, when ee > 0): the exempted training items of the epoch
+  (values then label); it writes no parameter file.
 * RRRclass_fp ``id.fp`` (every epoch): a data file (header ``n_data 2``) of the test items of
   class 0 that the net classifies as 1.
 * RRRauto ``id.decode`` (every epoch): reconstructions of the first ``decodesamples`` data items
   (values then `` 1``), then decodings of the first ``decodesamples`` code samples (values then
-  `` 0``); ``id.err``: every iteration's RRR_err after the first of each batch, one a line. It
-  stops when the best (dataerr, codeerr) pair is exactly 0.
+  `` 0``); ``id.err``: every iteration's RRR_err (``%f``) after the first of each batch. Its
+  dataerr and codeerr are measured after every epoch with that epoch's parameters: the mean over
+  all data items (and as many code samples, or all binary codes) of each item's rms error.
 
-Ctrl-C ends a run as the end of the last epoch would (files written, ``secs:`` logged, exit
-status 130). Files rewritten every epoch are replaced whole, never left half written.
+The three classifiers stop after an epoch whose mean first-iteration RRR_err is below ``tol``;
+RRRauto stops when the best (dataerr, codeerr) pair is exactly 0.
+
+Ctrl-C ends a run as the end of the last epoch would (files written, exit status 130). Every
+file a run rewrites is replaced whole (written beside it, then renamed over it): a run killed at
+any moment leaves the previous version or the new one.
 """
 import argparse
+import re
 import secrets
+import warnings
 import sys
 import time
 from pathlib import Path
@@ -41,7 +49,8 @@ import numpy as np
 
 from ._cliopts import _converter
 from ._progress import reporting
-from .cli import (EXIT_INTERRUPTED, CLIError, atomic_path, check_output, deferred_interrupt)
+from .cli import EXIT_INTERRUPTED, CLIError, check_output, deferred_interrupt
+from .io import data_file_text, net_file_text, write_whole
 
 
 # ------------------------------------------------------------------ arguments
@@ -58,6 +67,35 @@ def _nonneg_int(text):
         raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
     if v < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {v}")
+    return v
+
+
+_ATOI = re.compile(r"\s*([+-]?[0-9]+)")
+
+
+def _exemption_count(text):
+    """RRRclass_x's ``ee``: a count, read as the published program reads it (C's ``atoi``: the
+    leading integer, so 0.005 is 0), with a warning when that drops part of a number."""
+    m = _ATOI.match(text)
+    if m is None and not _is_number(text):
+        raise argparse.ArgumentTypeError(f"expected a whole number of exemptions; got {text!r}")
+    v = int(m.group(1)) if m else 0
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of exemptions >= 0; got {text!r}")
+    if m is None or m.end() != len(text.rstrip()):
+        warnings.warn(f"ee {text!r} is read as {v} exemptions per batch, as the published "
+                      "RRRclass_x reads it (C's atoi); for a fraction of the batch use "
+                      "--ee-fraction", UserWarning)
+    return v
+
+
+def _fraction(text):
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1); got {text!r}")
     return v
 
 
@@ -110,8 +148,9 @@ def _programs():
         "RRRclass": ("layered classifier (section 5)", files + common + ident, _run_class),
         "RRRclass_x": ("classifier with eccentric exemptions (section 5.3.1)",
                        files + common[:1] + [
-                           ("ee", _param(C, "exempt"),
-                            "exemptions per batch: a count, or a fraction of the batch if < 1")]
+                           ("ee", _exemption_count,
+                            "eccentric exemptions per batch, a whole number (read as C's atoi "
+                            "reads it, as the published program does)")]
                        + common[1:] + ident, _run_class),
         "RRRclass_fp": ("two-class classifier with a false-positive allowance (section 6.2)",
                         files + common + [("fpr", _param(F, "fpa"),
@@ -146,6 +185,15 @@ def add_program_parsers(sub, formatter):
         for arg, typ, text in arguments:
             p.add_argument(arg, type=typ, help=text)
         _add_fixed_options(p)
+        if name == "RRRclass_x":
+            p.add_argument("--ee-fraction", type=_fraction, default=None, metavar="F",
+                           help="exempt this fraction of every batch instead of ee items (an "
+                                "lwl addition)")
+        if name == "RRRnmf":
+            p.add_argument("--rrrerr", default="rrrerr", metavar="PATH",
+                           help="where every iteration's RRR_err goes (default: rrrerr in the "
+                                "working directory, as the published program writes it; '' "
+                                "for nowhere)")
         p.set_defaults(run=runner, program=name, arguments=[a for a, _, _ in arguments])
     _add_helpers(sub, formatter)
 
@@ -162,12 +210,13 @@ def _add_fixed_options(p):
 
 _FILES = {
     "RRRnmf": "id.log (per-epoch table), id.dat (features and the last batch's codes, every "
-              "epoch)",
-    "RRRclass": "id.log, id.dat (the parameter file, at the end)",
+              "epoch), rrrerr (every iteration's RRR_err)",
+    "RRRclass": "id.log, id.dat (the parameter file, at the end); stops early when an epoch's "
+                "mean first-iteration RRR_err < tol",
     "RRRclass_x": "id.log, id.bad (exempted items, every epoch); stops early when an epoch's "
                   "mean first-iteration RRR_err < tol",
     "RRRclass_fp": "id.log, id.fp (test fakes classified genuine, every epoch), id.param (at "
-                   "the end)",
+                   "the end); stops early when an epoch's mean first-iteration RRR_err < tol",
     "RRRauto": "id.log, id.dat (parameters, every epoch), id.decode, id.err; stops when the "
                "best dataerr and codeerr are 0",
 }
@@ -197,19 +246,19 @@ class _Run:
         self.cpu0 = time.process_time()
 
     def open_log(self):
-        words, skip = [self.args.program], True  # the arguments as typed, options left out
-        tokens = iter(self.args.argv)
+        """Start id.log: the program and its arguments but the last (``id``), each followed by
+        a space, as the published programs write them; a blank line; the header; a blank
+        line."""
+        words, tokens = [], iter(self.args.argv)
         for tok in tokens:
-            if skip:  # the subcommand's name, as typed
-                skip = False
-            elif tok in ("--seed", "--threads"):
+            if tok in _VALUE_OPTIONS:
                 next(tokens, None)
             elif not tok.startswith("-") or _is_number(tok):
                 words.append(tok)
-        self.log = open(self.paths["log"], "w")
         header = "".join(name.rjust(_width(fmt)) for name, fmt in self.columns)
-        self.log.write(" ".join(words) + "\n\n" + header + "\n\n")
-        self.log.flush()
+        self.log_text = "".join(w + " " for w in words[:-1]) + "\n\n" + header + "\n\n"
+        write_whole(self.paths["log"], self.log_text)
+        self.cpu0 = time.process_time()
         if self.drawn_seed:
             self.say(f"seed {self.args.seed} (pass --seed {self.args.seed} to repeat this run)")
         self.say(header)
@@ -220,8 +269,8 @@ class _Run:
 
     def row(self, values):
         line = "".join(fmt % v for (_, fmt), v in zip(self.columns, values))
-        self.log.write(line + "\n")
-        self.log.flush()
+        self.log_text += line + "\n"
+        write_whole(self.paths["log"], self.log_text)
         self.say(line)
         self.last_print = time.perf_counter()
 
@@ -259,17 +308,25 @@ class _Run:
         return interrupted
 
     def finish(self, interrupted, iterations=None):
+        """End the run: RRRnmf's log takes ``secs:`` and the iteration count as the published
+        RRRnmf writes them (``iterations`` given); the other programs' logs end with their
+        last row, and the CPU seconds go to the terminal only."""
         secs = time.process_time() - self.cpu0
-        tail = f"\nsecs: {secs:12.3f}\n" + (f"{iterations} iterations\n"
-                                           if iterations is not None else "")
-        self.log.write(tail)
-        self.log.close()
+        tail = f"\nsecs: {secs:12.3f}\n"
+        if iterations is not None:
+            tail += f"{iterations} iterations\n"
+            self.log_text += tail
+            write_whole(self.paths["log"], self.log_text)
         self.say(tail.strip("\n"))
         if interrupted:
             print(f"lwl {self.args.program}: interrupted (Ctrl-C) in epoch {self.epoch}; the "
                   f"files hold what was reached", file=sys.stderr, flush=True)
             return EXIT_INTERRUPTED
         return 0
+
+
+#: the options of the published programs' subcommands that take a value (left out of the log)
+_VALUE_OPTIONS = ("--seed", "--threads", "--ee-fraction", "--rrrerr")
 
 
 def _is_number(tok):
@@ -284,8 +341,9 @@ def _width(fmt):
     return int(fmt[1:].split(".")[0].rstrip("dfe"))
 
 
-def _fmt_values(values, fmt="%lf"):
-    return " ".join(fmt.replace("l", "") % v for v in values)
+def _fmt_values(values):
+    """Values as the published programs print them: C's ``%lf``, each followed by a space."""
+    return "".join(f"{v:f} " for v in values)
 
 
 def _read_data(path, labelled):
@@ -318,19 +376,27 @@ NMF_COLUMNS = [("epoch", "%5d"), ("GOPs", "%10.2f"), ("aveiter", "%9.2f"),
 def _run_nmf(args):
     from .nmf import RRRNMF
     run = _Run(args, NMF_COLUMNS, ["dat"])
+    if args.rrrerr:
+        run.paths["rrrerr"] = check_output(args.rrrerr, "RRR_err file")
     X = _read_data(args.datafile, labelled=False)
     model = RRRNMF(args.codenodes, batch_size=args.batchsize, epochs=1, max_iter=args.itermax,
                    beta=args.beta, omega=args.wnorm, tol=args.errstop, random_state=args.seed)
     model._validate_params()
     run.open_log()
+    if args.rrrerr:
+        write_whole(run.paths["rrrerr"], "")
+    written = [0]  # RRR_err values already in rrrerr
 
     def after_epoch(epoch):
         h = model.history_
         run.row((epoch, h["gwms"][-1], h["iters"][-1], h["err_first"][-1], h["recon_err"][-1]))
-        with atomic_path(run.paths["dat"]) as tmp:
-            lines = [_fmt_values(r) for r in model.components_.T]
-            lines += [""] + [_fmt_values(r) for r in model.last_batch_codes_]
-            tmp.write_text("\n".join(lines) + "\n")
+        rows = [model.components_.T, [], model.last_batch_codes_]
+        write_whole(run.paths["dat"], "".join(_fmt_values(r) + "\n" for part in rows
+                                              for r in (part if len(part) else [[]])))
+        if args.rrrerr:
+            with open(run.paths["rrrerr"], "a") as fh:
+                fh.write("".join(f"{e:e}\n" for e in model.rrr_err_[written[0]:]))
+            written[0] = len(model.rrr_err_)
         return False
 
     interrupted = run.epochs(args.epochs, lambda e: model.partial_fit(X), after_epoch)
@@ -372,7 +438,9 @@ def _run_class(args):
                            f"{args.netfile} has {n_class}")
         model = RRRFPAClassifier(fpa=args.fpr, genuine_class=1, **common)
     else:
-        model = RRRClassifier(exempt=getattr(args, "ee", 0), **common)
+        ee = getattr(args, "ee", 0)
+        fraction = getattr(args, "ee_fraction", None)
+        model = RRRClassifier(exempt=ee if fraction is None else fraction, **common)
     model._validate_params()
     if not fp:
         model._exemptions(min(args.batchsize, len(X)))  # refuses an impossible ee now
@@ -391,25 +459,22 @@ def _run_class(args):
             test = [np.mean(pred[fake] == 1) if fake.any() else 0.0,
                     np.mean(pred[genuine] == 0) if genuine.any() else 0.0]
             row += [h["batch_fp"][-1], h["batch_tn"][-1], h["train_fp"][-1], h["train_tn"][-1]]
-            with atomic_path(run.paths["fp"]) as tmp:
-                items = X_test[fake & (pred == 1)]
-                tmp.write_text(f"{n_data} 2\n\n" + "".join(
-                    "".join(_c11(v) for v in item) + " 0\n" for item in items))
+            items = X_test[fake & (pred == 1)]
+            write_whole(run.paths["fp"], f"{n_data} 2\n\n" + "".join(
+                "".join(_c11(v) for v in item) + " 0\n" for item in items))
         else:
             test = [np.mean(pred != y_test)]
             row += [h["batch_err"][-1], h["train_err"][-1]]
         run.row(row + test)
-        if program == "RRRclass_x":
-            with atomic_path(run.paths["bad"]) as tmp:
-                tmp.write_text("".join(f"{_fmt_values(X[i])} {y[i]}\n"
-                                       for i in model.exempted_))
-            return epoch < args.epochs and h["err_first"][-1] < args.tol
-        return False
+        if program == "RRRclass_x" and model.exempt:
+            write_whole(run.paths["bad"], "".join(f"{_fmt_values(X[i])}{y[i]}\n"
+                                                  for i in model.exempted_))
+        return h["err_first"][-1] < args.tol
 
     interrupted = run.epochs(args.epochs, one_epoch, after_epoch)
     if program != "RRRclass_x" and hasattr(model, "_weights"):
         with deferred_interrupt():
-            model.save_params(run.paths["param" if fp else "dat"])
+            model.save_params(run.paths["param" if fp else "dat"], exact=False)
     return run.finish(interrupted)
 
 
@@ -426,7 +491,7 @@ AUTO_COLUMNS = CLASS_COLUMNS + [(n, "%10.6f") for n in ("dataerr", "codeerr", "d
 
 
 def _run_auto(args):
-    from .autoencoder import RRRAutoencoder, _binary_codes, check_activation_range
+    from .autoencoder import RRRAutoencoder, check_activation_range
     run = _Run(args, AUTO_COLUMNS, ["dat", "decode", "err"])
     X = _read_data(args.datafile, labelled=None)
     X = X[0] if isinstance(X, tuple) else X
@@ -444,7 +509,7 @@ def _run_auto(args):
     from .graph import Graph
     Graph.from_net(net, activation)  # a net that does not go round is refused now
     run.open_log()
-    run.paths["err"].write_text("")
+    write_whole(run.paths["err"], "")
     best = [np.inf, None, None]
     seen = {"iters": 0, "errs": 0}
     ds = args.decodesamples
@@ -456,22 +521,25 @@ def _run_auto(args):
             best[:] = [d * d + c * c, d, c]
         run.row([epoch, h["gwms"][-1], h["iters"][-1], h["err_first"][-1], h["err_last"][-1],
                  d, c, best[1], best[2]])
-        model.save_params(run.paths["dat"])
-        codes = (_binary_codes(model.n_codes_)[:ds] if model._exhaustive()
-                 else model.sample_codes(ds, random_state=args.seed))
+        model.save_params(run.paths["dat"], exact=False)
+        # all binary codes in the published order (code node i holds bit i of the code's
+        # number), or draws of the iDE code
+        n = model.n_codes_
+        codes = (((np.arange(min(ds, 2**n))[:, None] >> np.arange(n)) & 1).astype(float)
+                 if model._exhaustive() else model.sample_codes(min(ds, len(X)),
+                                                                random_state=args.seed))
         items = X[:ds]
-        with atomic_path(run.paths["decode"]) as tmp:
-            rec = model.inverse_transform(model.transform(items)) if len(items) else items
-            dec = model.inverse_transform(codes) if len(codes) else codes
-            tmp.write_text("".join(f"{_fmt_values(r)} 1\n" for r in rec)
-                           + "".join(f"{_fmt_values(r)} 0\n" for r in dec))
+        rec = model.inverse_transform(model.transform(items)) if len(items) else items
+        dec = model.inverse_transform(codes) if len(codes) else codes
+        write_whole(run.paths["decode"], "".join(f"{_fmt_values(r)}1\n" for r in rec)
+                    + "".join(f"{_fmt_values(r)}0\n" for r in dec))
         # every iteration's RRR_err after the first of each batch
         iters = model.batch_iters_[seen["iters"]:]
         errs = model.rrr_err_[seen["errs"]:]
         keep = np.ones(len(errs), bool)
         keep[np.concatenate([[0], np.cumsum(iters)[:-1]]).astype(int)] = False
         with open(run.paths["err"], "a") as fh:
-            fh.write("".join(f"{e:e}\n" for e in errs[keep]))
+            fh.write("".join(f"{e:f}\n" for e in errs[keep]))
         seen["iters"], seen["errs"] = len(model.batch_iters_), len(model.rrr_err_)
         return best[0] == 0
 
@@ -485,45 +553,62 @@ def _add_helpers(sub, formatter):
     p = sub.add_parser("completenet", formatter_class=formatter,
                        help="net file of a fully connected layered classifier",
                        description="Write the net file of a fully connected layered "
-                                   "classifier, numbered as the published completenet numbers "
-                                   "it (data nodes, each hidden layer, class nodes).")
-    p.add_argument("sizes", type=_pos_int, nargs="+", metavar="SIZE",
-                   help="layer sizes from the data to the class nodes, e.g. 784 20 10")
+                                   "classifier, byte for byte as the published completenet "
+                                   "writes it: `lwl completenet L1 L2 ... Lm netfile` (layer "
+                                   "sizes from the data to the class nodes, then the file). "
+                                   "Without a file name (or with -o) it goes to the terminal.")
+    p.add_argument("words", nargs="+", metavar="L1 ... Lm [NETFILE]",
+                   help="layer sizes, e.g. 784 20 10, then the net file")
     p.add_argument("--out", "-o", default=None, metavar="NETFILE",
-                   help="where to write it (default: the terminal)")
+                   help="where to write it, when no file name ends the sizes")
     p.set_defaults(run=_run_completenet)
 
     p = sub.add_parser("autonet", formatter_class=formatter,
                        help="net file of a cyclic autoencoder",
                        description="Write the net file of the cyclic autoencoder of section "
-                                   "6.1, numbered as the published autonet numbers it (data, "
-                                   "encoder layers, codes, decoder layers; the last layer feeds "
-                                   "the data nodes).")
-    p.add_argument("sizes", type=_pos_int, nargs="+", metavar="SIZE",
-                   help="layer sizes: data, encoder layers, codes, decoder layers, e.g. "
-                        "784 200 10 200")
+                                   "6.1, byte for byte as the published autonet writes it: "
+                                   "`lwl autonet -E1 ... -Em D1 ... Dn netfile`, the data and "
+                                   "encoder layer sizes negative, then the code and decoder "
+                                   "layer sizes, then the file (e.g. autonet -784 -200 10 200 "
+                                   "net). Also `lwl autonet 784 200 10 200 [--code-layer K] "
+                                   "[-o FILE]`, sizes all positive.")
+    p.add_argument("words", nargs="+", metavar="SIZE ... [NETFILE]",
+                   help="layer sizes: data, encoder layers, codes, decoder layers")
     p.add_argument("--code-layer", type=_pos_int, default=None, metavar="K",
-                   help="which layer holds the codes (0 is the data; default: the middle, "
-                        "len(sizes) // 2)")
+                   help="with positive sizes: which layer holds the codes (0 is the data; "
+                        "default: the middle, len(sizes) // 2)")
     p.add_argument("--out", "-o", default=None, metavar="NETFILE",
-                   help="where to write it (default: the terminal)")
+                   help="where to write it, when no file name ends the sizes")
     p.set_defaults(run=_run_autonet)
 
-    for name, what, src in (("encode", "iDE codes of data", "DATAFILE"),
-                            ("decode", "decodings of codes", "CODEFILE")):
-        p = sub.add_parser(name, formatter_class=formatter,
-                           help=f"{what} with a trained autoencoder's parameter file",
-                           description=f"Write the {what} (a data file, labels kept) with the "
-                                       "autoencoder of a net file and a parameter file (RRRauto's "
-                                       "id.dat).")
-        p.add_argument("source", metavar=src,
-                       help="data file (labelled or not)" if name == "encode" else
-                            "data file of codes (labelled or not)")
-        p.add_argument("netfile", help="the autoencoder's net file")
-        p.add_argument("paramfile", help="its parameter file (RRRauto's id.dat)")
-        p.add_argument("--out", "-o", default=None, metavar="FILE",
-                       help="where to write them (default: the terminal)")
-        p.set_defaults(run=_run_codec, direction=name)
+    p = _codec_parser(sub, formatter, "encode", "iDE codes of data (with fake codes) for the "
+                      "genuine/fake classifier",
+                      "As the published encode: `lwl encode datafile netfile paramfile "
+                      "codevalsamples codesamples truefrac id` encodes the first codevalsamples "
+                      "data items (the empirical distribution of every code node, eq 37), then "
+                      "writes id.encode: codesamples codes, each with probability truefrac the "
+                      "code of the next data item (label 1, genuine), else a sample of the iDE "
+                      "code (label 0, fake). Also `lwl encode DATAFILE NETFILE PARAMFILE [-o "
+                      "FILE]`: the codes of every item, labels kept.", "codes", _run_encode)
+    p.add_argument("--seed", type=_nonneg_int, default=None,
+                   help="random seed of the fake codes (the published encode seeds from the "
+                        "clock; without --seed a seed is drawn and printed)")
+    _codec_parser(sub, formatter, "decode", "decodings of codes with a trained autoencoder",
+                  "As the published decode: `lwl decode datafile netfile paramfile id` decodes "
+                  "every code of datafile (a data file of codes and labels, such as encode's "
+                  "id.encode) and writes id.decode: the decoded values (C's %%11.8lf) and the "
+                  "label, one item a line. Also `lwl decode CODEFILE NETFILE PARAMFILE [-o "
+                  "FILE]`: a data file of the decodings, labels kept.", "decodings", _run_decode)
+
+
+def _codec_parser(sub, formatter, name, summary, description, what, run):
+    p = sub.add_parser(name, formatter_class=formatter, help=summary, description=description)
+    p.add_argument("words", nargs="+", metavar="ARG", help="the arguments above")
+    p.add_argument("--out", "-o", default=None, metavar="FILE",
+                   help=f"the three-argument form: where to write the {what} (default: the "
+                        "terminal)")
+    p.set_defaults(run=run)
+    return p
 
 
 def _pos_int(text):
@@ -536,52 +621,161 @@ def _pos_int(text):
     return v
 
 
-def _write_out(out, write):
-    """Write through ``write(path)`` to ``out``, or to the terminal when out is None."""
-    if out is not None:
-        check_output(out)
-        write(out)
-        return 0
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "out"
-        write(path)
-        sys.stdout.write(path.read_text())
+def _sizes_and_file(args, signed=False):
+    """(layer sizes as typed, output path or None) of completenet's or autonet's words: a last
+    word that is not an integer names the file, as the published helpers take it."""
+    words = list(args.words)
+    out = None
+    if not re.fullmatch(r"[+-]?[0-9]+", words[-1]):
+        out = words.pop()
+        if args.out is not None:
+            raise CLIError(f"the net file is named twice: {out} and --out {args.out}")
+    sizes = []
+    for w in words:
+        v = int(w) if re.fullmatch(r"[+-]?[0-9]+", w) else 0
+        if v == 0 or (v < 0 and not signed):
+            raise CLIError(f"layer sizes must be {'non-zero' if signed else 'positive'} "
+                           f"integers; got {w!r}")
+        sizes.append(v)
+    return sizes, out if out is not None else args.out
+
+
+def _write_out(out, text):
+    """``text`` to the file ``out`` (replaced whole), or to the terminal when out is None."""
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_whole(check_output(out), text)
     return 0
 
 
 def _run_completenet(args):
     from .graph import Graph
-    from .io import write_net_file
-    if len(args.sizes) < 2:
+    sizes, out = _sizes_and_file(args)
+    if len(sizes) < 2:
         raise CLIError("give at least two layer sizes (data and class nodes)")
-    net = Graph.layered(args.sizes).to_net()
-    return _write_out(args.out, lambda p: write_net_file(p, net))
+    return _write_out(out, net_file_text(Graph.layered(sizes).to_net()))
 
 
 def _run_autonet(args):
     from .graph import Graph
-    from .io import write_net_file
-    if len(args.sizes) < 2:
+    sizes, out = _sizes_and_file(args, signed=True)
+    if any(v < 0 for v in sizes):  # the published form: data and encoder sizes negative
+        k = sum(v < 0 for v in sizes)
+        if args.code_layer is not None:
+            raise CLIError("--code-layer goes with positive sizes; negative sizes already "
+                           "mark the data and encoder layers")
+        if sizes[:k] != [v for v in sizes if v < 0]:
+            raise CLIError("the negative sizes (data, encoder layers) must come before the "
+                           "positive ones (codes, decoder layers)")
+        if k == len(sizes):
+            raise CLIError("give the code layer's size (the first positive size)")
+        sizes = [abs(v) for v in sizes]
+    else:
+        k = len(sizes) // 2 if args.code_layer is None else args.code_layer
+        if not 0 < k < len(sizes):
+            raise CLIError(f"--code-layer must be in 1..{len(sizes) - 1}; got {k}")
+    if len(sizes) < 2:
         raise CLIError("give at least two layer sizes (data and code nodes)")
-    k = len(args.sizes) // 2 if args.code_layer is None else args.code_layer
-    if not 0 < k < len(args.sizes):
-        raise CLIError(f"--code-layer must be in 1..{len(args.sizes) - 1}; got {k}")
-    net = Graph.autoencoder(args.sizes, k, activation="step").to_net()
-    return _write_out(args.out, lambda p: write_net_file(p, net))
+    return _write_out(out, net_file_text(Graph.autoencoder(sizes, k, activation="step").to_net()))
 
 
-def _run_codec(args):
+def _autoencoder_of(netfile, paramfile, program):
     from .autoencoder import RRRAutoencoder
-    from .io import write_data_file
-    if args.out is not None:
-        check_output(args.out)
-    for path in (args.source, args.netfile, args.paramfile):
+    for path in (netfile, paramfile):
         if not Path(path).exists():
             raise CLIError(f"no such file: {path}")
-    data = _read_data(args.source, labelled=None)
-    A, y = data if isinstance(data, tuple) else (data, None)
-    net = _read_net(args.netfile, "autoencoder", f"lwl {args.direction}")
-    model = RRRAutoencoder.load_params(args.paramfile, net)
-    out = model.transform(A) if args.direction == "encode" else model.inverse_transform(A)
-    return _write_out(args.out, lambda p: write_data_file(p, out, y))
+    net = _read_net(netfile, "autoencoder", f"lwl {program}")
+    return RRRAutoencoder.load_params(paramfile, net)
+
+
+def _c11_rows(rows, labels):
+    """Rows as the published encode and decode print them: C's ``%11.8lf`` per value, then a
+    space and the label."""
+    return "".join("".join(_c11(v) for v in row) + f" {int(label)}\n"
+                   for row, label in zip(rows, labels))
+
+
+def _run_encode(args):
+    if len(args.words) not in (3, 7):
+        raise CLIError("expected 7 arguments (datafile netfile paramfile codevalsamples "
+                       "codesamples truefrac id), or 3 (datafile netfile paramfile) with -o")
+    datafile, netfile, paramfile = args.words[:3]
+    if len(args.words) == 3:
+        if args.out is not None:
+            check_output(args.out)   # before any work
+        model = _autoencoder_of(netfile, paramfile, "encode")
+        data = _read_data(datafile, labelled=None)
+        A, y = data if isinstance(data, tuple) else (data, None)
+        return _write_out(args.out, data_file_text(model.transform(A), y))
+    if args.out is not None:
+        raise CLIError("-o goes with the three-argument form; the seven-argument form writes "
+                       "id.encode")
+    n_dist, n_samples = (_cli_count(w, what) for w, what in
+                         ((args.words[3], "codevalsamples"), (args.words[4], "codesamples")))
+    if n_dist < 1:
+        raise CLIError("codevalsamples must be at least 1 (the items whose codes give the "
+                       "code distribution)")
+    truefrac = _cli_real(args.words[5], "truefrac")
+    out = check_output(f"{args.words[6]}.encode", "output file id.encode")
+    model = _autoencoder_of(netfile, paramfile, "encode")
+    data = _read_data(datafile, labelled=None)
+    A = data[0] if isinstance(data, tuple) else data
+    seed = args.seed
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+        print(f"seed {seed} (pass --seed {seed} to repeat this run)", flush=True)
+    rng = np.random.default_rng(seed)
+    # the data are read in order and round again from the start when they run out: the first
+    # codevalsamples give the code distribution, the next ones the genuine codes
+    dist = model.transform(A[np.arange(n_dist) % len(A)])
+    genuine = rng.random(n_samples) < truefrac
+    codes = np.empty((n_samples, model.n_codes_))
+    items = (n_dist + np.arange(int(genuine.sum()))) % len(A)
+    codes[genuine] = model.transform(A[items]) if len(items) else 0.0
+    n_fake = n_samples - int(genuine.sum())
+    pick = rng.integers(0, n_dist, size=(n_fake, model.n_codes_))
+    codes[~genuine] = dist[pick, np.arange(model.n_codes_)]
+    return _write_out(out, f"{model.n_codes_} 2\n\n" + _c11_rows(codes, genuine))
+
+
+def _run_decode(args):
+    if len(args.words) not in (3, 4):
+        raise CLIError("expected 4 arguments (datafile netfile paramfile id), or 3 (codefile "
+                       "netfile paramfile) with -o")
+    codefile, netfile, paramfile = args.words[:3]
+    if len(args.words) == 4 and args.out is not None:
+        raise CLIError("-o goes with the three-argument form; the four-argument form writes "
+                       "id.decode")
+    out = (check_output(f"{args.words[3]}.decode", "output file id.decode")
+           if len(args.words) == 4 else args.out and check_output(args.out))
+    model = _autoencoder_of(netfile, paramfile, "decode")
+    data = _read_data(codefile, labelled=None)
+    Z, y = data if isinstance(data, tuple) else (data, None)
+    decoded = model.inverse_transform(Z)
+    if len(args.words) == 4:
+        if y is None:
+            raise CLIError(f"{codefile}: the published decode reads a label after every code; "
+                           "this file has none (its header has one number)")
+        return _write_out(out, _c11_rows(decoded, y))
+    return _write_out(out, data_file_text(decoded, y))
+
+
+def _cli_count(text, what):
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise CLIError(f"{what} must be a whole number >= 0; got {text!r}")
+    return v
+
+
+def _cli_real(text, what):
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not np.isfinite(v):
+        raise CLIError(f"{what} must be a number; got {text!r}")
+    return v

@@ -4,6 +4,7 @@ import argparse
 import inspect
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,44 +260,77 @@ def test_rrrnmf(files, capsys):
                  "--seed", "1", "--quiet"]) == 0
     assert capsys.readouterr().out == ""
     command, header, rows, tail = _log(files / "n1.log")
-    assert command == "RRRnmf ledm.txt 5 6 1 30000 0.3 0.6 1e-7 n1"
+    # the program and every argument but the id, each followed by a space
+    assert command == "RRRnmf ledm.txt 5 6 1 30000 0.3 0.6 1e-7 "
+    assert (files / "n1.log").read_text().split("\n")[2] == \
+        "epoch      GOPs  aveiter  errstart  reconerr"
     assert header == ["epoch", "GOPs", "aveiter", "errstart", "reconerr"]
     assert len(rows) == 1 and all(_matches(r, ["%5d", "%10.2f", "%9.2f", "%10.2e", "%10.6f"])
                                   for r in rows)
     assert re.fullmatch(r"secs: +\d+\.\d{3}", tail[0]) and re.fullmatch(r"\d+ iterations", tail[1])
-    features, codes = (files / "n1.dat").read_text().split("\n\n")
+    dat = (files / "n1.dat").read_text()
+    assert all(re.fullmatch(r"(-?\d+\.\d{6} )+", line) for line in dat.splitlines() if line)
+    features, codes = dat.split("\n\n")
     W = np.array([[float(v) for v in line.split()] for line in features.splitlines()])
     H = np.array([[float(v) for v in line.split()] for line in codes.splitlines()])
     assert W.shape == (6, 5) and H.shape == (6, 5)
     assert np.allclose(H @ W.T, ledm(6), atol=1e-5)   # six decimals, a solved factorisation
+    # rrrerr: every iteration's RRR_err, as C's %e
+    errs = (files / "rrrerr").read_text().splitlines()
+    assert len(errs) == int(tail[1].split()[0])
+    assert all(re.fullmatch(r"\d\.\d{6}e[+-]\d\d", e) for e in errs)
+
+
+def test_rrrnmf_rrrerr_can_be_moved_or_left_out(files):
+    main(["RRRnmf", "ledm.txt", "5", "6", "1", "50", "0.3", "0.6", "1e-7", "n1", "--seed", "1",
+          "-q", "--rrrerr", "n1.rrrerr"])
+    assert len((files / "n1.rrrerr").read_text().splitlines()) == 50
+    main(["RRRnmf", "ledm.txt", "5", "6", "1", "50", "0.3", "0.6", "1e-7", "n2", "--seed", "1",
+          "-q", "--rrrerr", ""])
+    assert not (files / "rrrerr").exists()
 
 
 def test_rrrclass_and_its_parameter_file(files, capsys):
-    main(["completenet", "13", "8", "2", "-o", "c.net"])
+    main(["completenet", "13", "8", "2", "c.net"])
     assert main(["rrrclass", "train.txt", "test.txt", "c.net", "100", "3", "20", "0", "1", "2",
                  "1", "0.1", "out1", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    _, header, rows, tail = _log(files / "out1.log")
+    command, header, rows, tail = _log(files / "out1.log")
+    assert command == "rrrclass train.txt test.txt c.net 100 3 20 0 1 2 1 0.1 "
     assert header == "epoch GWMs aveiter errstart errstop batcherr trainerr testerr".split()
-    assert len(rows) == 3 and rows[0] in out
+    assert len(rows) == 3 and rows[0] in out and tail == []     # no secs: line in the log
+    assert re.search(r"secs: +\d+\.\d{3}", out)                  # but on the terminal
     assert all(_matches(r, ["%5d", "%10.2f"] + ["%10.2e"] * 3 + ["%10.6f"] * 3) for r in rows)
+    # the parameter file in C's %lf, as the published RRRclass writes it
+    text = (files / "out1.dat").read_text()
+    assert re.fullmatch(r"(-?\d+\.\d{6}\n(-?\d+\.\d{6} )+\n\n)+", text)
     m = RRRClassifier.load_params("out1.dat", "c.net")
     Xt, yt = read_data_file("test.txt")
-    assert float(rows[-1].split()[-1]) == pytest.approx(np.mean(m.predict(Xt) != yt), abs=1e-6)
+    assert float(rows[-1].split()[-1]) == pytest.approx(np.mean(m.predict(Xt) != yt), abs=0.01)
     # the same run as the estimator's, epoch by epoch
     ref = RRRClassifier(net="c.net", batch_size=100, epochs=3, rrr_iter=20, tol=0, beta=1,
                         omega=2, upsilon=1, margin=0.1, random_state=3).fit(
         *read_data_file("train.txt"))
-    assert np.array_equal(ref._weights, m._weights)
+    assert np.allclose(ref._weights, m._weights, atol=5e-7)
     assert [float(r.split()[1]) for r in rows] == [round(g, 2) for g in ref.history_["gwms"]]
     assert ref.history_["gwms"][0] < ref.history_["gwms"][2]  # cumulative, as the log's
+    assert [float(r.split()[5]) for r in rows] == [round(e, 6) for e in ref.history_["batch_err"]]
+
+
+def test_the_classifiers_stop_when_an_epoch_starts_below_tol(files):
+    main(["completenet", "13", "8", "2", "c.net"])
+    for program, extra in (("RRRclass", []), ("RRRclass_fp", ["0.25"])):
+        assert main([program, "train.txt", "test.txt", "c.net", "100", "4", "5", "1e9", "1",
+                     "2", "1", "0.1", *extra, "s", "--seed", "0", "-q"]) == 0
+        assert len(_log(files / "s.log")[2]) == 1, program
 
 
 def test_rrrclass_x_writes_the_exempted_items(files, capsys):
-    main(["completenet", "13", "8", "2", "-o", "c.net"])
+    main(["completenet", "13", "8", "2", "c.net"])
     assert main(["RRRclass_x", "train.txt", "test.txt", "c.net", "100", "3", "2", "10", "0", "1",
                  "2", "1", "0.1", "x", "--seed", "0", "-q"]) == 0
-    _, header, rows, _ = _log(files / "x.log")
+    command, header, rows, _ = _log(files / "x.log")
+    assert command == "RRRclass_x train.txt test.txt c.net 100 3 2 10 0 1 2 1 0.1 "
     assert len(rows) == 2 and not (files / "x.dat").exists()
     bad = (files / "x.bad").read_text().splitlines()
     assert len(bad) == 3 * 6                            # 3 per batch of 100, 6 batches
@@ -304,18 +338,38 @@ def test_rrrclass_x_writes_the_exempted_items(files, capsys):
     rows_of = {tuple(r) + (l,) for r, l in zip(X.tolist(), y.tolist())}
     for line in bad:
         values = [float(v) for v in line.split()]
-        assert tuple(values) in rows_of and re.fullmatch(r".* \d", line)
+        assert tuple(values) in rows_of and re.fullmatch(r"(\d\.0{6} )+\d", line)
+
+
+def test_rrrclass_x_reads_ee_as_c_atoi_does(files, capsys):
+    main(["completenet", "13", "8", "2", "c.net"])
+    with pytest.warns(UserWarning, match="read as 0 exemptions"):
+        assert main(["RRRclass_x", "train.txt", "test.txt", "c.net", "100", "0.005", "1", "2",
+                     "0", "1", "2", "1", "0.1", "x", "--seed", "0", "-q"]) == 0
+    assert not (files / "x.bad").exists()               # no exemptions: no id.bad, as published
+    ref = RRRClassifier(net="c.net", batch_size=100, epochs=1, rrr_iter=2, tol=0, beta=1,
+                        omega=2, upsilon=1, margin=0.1, random_state=0).fit(
+        *read_data_file("train.txt"))
+    assert _log(files / "x.log")[2][0].split()[5] == f"{ref.history_['batch_err'][0]:.6f}"
+    # the fraction form has its own option
+    assert main(["RRRclass_x", "train.txt", "test.txt", "c.net", "100", "0", "1", "2", "0",
+                 "1", "2", "1", "0.1", "y", "--seed", "0", "-q", "--ee-fraction", "0.05"]) == 0
+    assert len((files / "y.bad").read_text().splitlines()) == 5 * 6
+    with pytest.raises(SystemExit):
+        main(["RRRclass_x", "train.txt", "test.txt", "c.net", "100", "two", "1", "2", "0", "1",
+              "2", "1", "0.1", "z", "-q"])
+    assert "expected a whole number of exemptions" in capsys.readouterr().err
 
 
 def test_rrrclass_x_stops_early_below_tol(files):
-    main(["completenet", "13", "8", "2", "-o", "c.net"])
+    main(["completenet", "13", "8", "2", "c.net"])
     assert main(["RRRclass_x", "train.txt", "test.txt", "c.net", "100", "0", "4", "5", "1e9",
                  "1", "2", "1", "0.1", "x", "--seed", "0", "-q"]) == 0
     assert len(_log(files / "x.log")[2]) == 1
 
 
 def test_rrrclass_fp(files, capsys):
-    main(["completenet", "13", "8", "2", "-o", "c.net"])
+    main(["completenet", "13", "8", "2", "c.net"])
     assert main(["RRRclass_fp", "train.txt", "test.txt", "c.net", "100", "2", "10", "0", "1",
                  "2", "1", "0.1", "0.25", "f", "--seed", "0", "-q"]) == 0
     _, header, rows, _ = _log(files / "f.log")
@@ -323,26 +377,33 @@ def test_rrrclass_fp(files, capsys):
     fakes = read_data_file("f.fp")
     assert fakes[0].shape[1] == 13 and set(fakes[1]) == {0}
     assert (files / "f.fp").read_text().startswith("13 2\n\n")
+    assert re.fullmatch(r"(([ \d]{2}\.\d{8}){13} 0\n)*", (files / "f.fp").read_text()[6:])
     m = lwl.RRRFPAClassifier.load_params("f.param", "c.net")
     Xt, yt = read_data_file("test.txt")
-    assert len(fakes[0]) == np.sum((yt == 0) & (m.predict(Xt) == 1))
-    assert float(rows[-1].split()[-2]) == pytest.approx(
-        np.mean(m.predict(Xt[yt == 0]) == 1), abs=1e-6)
+    assert abs(len(fakes[0]) - np.sum((yt == 0) & (m.predict(Xt) == 1))) <= 2  # 6 decimals
+    # the batch figures pool the epoch's batches, as the published program counts them
+    ref = lwl.RRRFPAClassifier(net="c.net", batch_size=100, epochs=2, rrr_iter=10, tol=0,
+                               beta=1, omega=2, upsilon=1, margin=0.1, fpa=0.25,
+                               genuine_class=1, random_state=0).fit(*read_data_file("train.txt"))
+    assert [float(r.split()[5]) for r in rows] == [round(v, 6) for v in ref.history_["batch_fp"]]
 
 
 def test_rrrauto_and_encode_decode(files, capsys):
-    assert main(["autonet", "8", "3", "-o", "a.net"]) == 0
+    assert main(["autonet", "-8", "3", "a.net"]) == 0
     assert read_net_file("a.net").sizes == (8, 0, 3, 0)
     assert main(["RRRauto", "eye.txt", "a.net", "8", "8", "2", "300", "1e-12", "0.5", "100",
                  "0.2", "0", "3", "a", "--seed", "0", "-q"]) == 0
-    _, header, rows, _ = _log(files / "a.log")
-    assert header[-4:] == ["dataerr", "codeerr", "dataerr*", "codeerr*"] and len(rows) == 2
-    assert (files / "a.dat").read_text().startswith("100.0 0.2 0\n\n")
+    command, header, rows, tail = _log(files / "a.log")
+    assert command == "RRRauto eye.txt a.net 8 8 2 300 1e-12 0.5 100 0.2 0 3 " and tail == []
+    assert header[-4:] == ["dataerr", "codeerr", "dataerr*", "codeerr*"] and 1 <= len(rows) <= 2
+    dat = (files / "a.dat").read_text()
+    assert dat.startswith("100.000000 0.200000 0\n\n")
+    assert re.fullmatch(r"(-?\d+\.\d{6}\n(-?\d+\.\d{6} )+\n\n)+", dat[23:])
     decode = (files / "a.decode").read_text().splitlines()
     assert len(decode) == 6 and all(l.endswith(" 1") for l in decode[:3])
     assert all(l.endswith(" 0") for l in decode[3:])
     errs = (files / "a.err").read_text().split()
-    assert len(errs) == 2 * (300 - 1)                   # one batch per epoch, its first left out
+    assert all(re.fullmatch(r"\d+\.\d{6}", e) for e in errs)   # C's %f
     model = RRRAutoencoder.load_params("a.dat", "a.net")
     assert model.margin == 0.4 and model.activation == "step"
     assert main(["encode", "eye.txt", "a.net", "a.dat", "-o", "codes.txt"]) == 0
@@ -352,17 +413,170 @@ def test_rrrauto_and_encode_decode(files, capsys):
     assert np.array_equal(read_data_file("back.txt", labelled=False), model.inverse_transform(Z))
 
 
+def test_rrrauto_err_file_leaves_out_each_batch_first_iteration(files):
+    main(["autonet", "-8", "3", "a.net"])
+    assert main(["RRRauto", "eye.txt", "a.net", "4", "8", "2", "30", "0", "0.5", "100",
+                 "0.2", "0", "3", "a", "--seed", "0", "-q"]) == 0
+    assert len(_log(files / "a.log")[2]) == 2
+    assert len((files / "a.err").read_text().split()) == 2 * 2 * (30 - 1)  # 2 batches an epoch
+
+
+def test_rrrauto_measures_its_errors_after_the_epoch_and_stops_when_solved(files):
+    """Binary encoding n = 3, solved within the first epoch: the epoch's dataerr and codeerr,
+    measured with its final parameters over all the data and all the codes, are 0, and the run
+    stops there as the published RRRauto does."""
+    write_data_file("eye8.txt", np.eye(8), np.arange(8))
+    main(["autonet", "-8", "3", "a.net"])
+    # the paper's settings (beta 0.5, Omega 100, Delta 0.4: margin 0.2); seed 5 solves it
+    assert main(["RRRauto", "eye8.txt", "a.net", "8", "8", "5", "200000", "1e-10", "0.5", "100",
+                 "0.2", "0", "8", "s", "--seed", "5", "-q"]) == 0
+    rows = _log(files / "s.log")[2]
+    assert rows[0].split()[5:] == ["0.000000"] * 4
+    assert len(rows) == 1
+    codes = [line.split() for line in (files / "s.decode").read_text().splitlines()[8:]]
+    assert len(codes) == 8                              # all binary codes, in the published order
+    model = RRRAutoencoder.load_params("s.dat", "a.net")
+    bits = ((np.arange(8)[:, None] >> np.arange(3)) & 1).astype(float)
+    assert np.array_equal(np.array([c[:-1] for c in codes], float), model.inverse_transform(bits))
+
+
 def test_ctrl_c_in_a_published_program_writes_its_files(files, interrupt_at_call, capsys):
-    main(["completenet", "13", "8", "2", "-o", "c.net"])
+    main(["completenet", "13", "8", "2", "c.net"])
     interrupt_at_call(6 + 3)  # 6 batches per epoch: in epoch 2
     rc = main(["RRRclass", "train.txt", "test.txt", "c.net", "100", "5", "10", "0", "1",
                "2", "1", "0.1", "i", "--seed", "0"])
-    assert rc == 130 and "warning: fit interrupted" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert rc == 130 and "warning: fit interrupted" in captured.err
     _, _, rows, tail = _log(files / "i.log")
-    assert len(rows) == 1 and tail[0].startswith("secs:")
+    assert len(rows) == 1 and "secs:" in captured.out
     assert RRRClassifier.load_params("i.dat", "c.net").predict(np.zeros((1, 13))).shape == (1,)
 
 
-def test_completenet_numbering(files, capsys):
-    assert main(["completenet", "3", "2", "2"]) == 0
-    assert capsys.readouterr().out == "3 2 2\n\n3 3\n0 1 2\n4 3\n0 1 2\n5 2\n3 4\n6 2\n3 4\n"
+# ------------------------------------------------------------------ the published helpers
+# Expected bytes written from the published helpers' format statements: completenet's
+# "%d %d %d\n\n", then per node "%d %d\n" and "%d " per source, "\n"; autonet's header
+# "%d %d\n%d %d\n\n", the data nodes first (fed by the last layer); encode's "%d 2\n\n", then
+# "%11.8lf" per code value and " 1\n" or " 0\n"; decode's "%11.8lf" per value and " %d\n".
+
+def test_completenet_writes_the_published_bytes(files, capsys):
+    assert main(["completenet", "3", "2", "2", "c.net"]) == 0
+    expected = "3 2 2\n\n3 3\n0 1 2 \n4 3\n0 1 2 \n5 2\n3 4 \n6 2\n3 4 \n"
+    assert (files / "c.net").read_text() == expected
+    assert main(["completenet", "3", "2", "2"]) == 0           # no file: the terminal
+    assert capsys.readouterr().out == expected
+    assert main(["completenet", "3", "2", "2", "-o", "d.net"]) == 0
+    assert (files / "d.net").read_text() == expected
+    assert main(["completenet", "3", "x", "2", "e.net"]) == 2
+
+
+def test_autonet_writes_the_published_bytes(files, capsys):
+    assert main(["autonet", "-3", "-2", "1", "2", "a.net"]) == 0
+    expected = ("3 2\n1 2\n\n"
+                "0 2\n6 7 \n1 2\n6 7 \n2 2\n6 7 \n"           # data nodes, fed by the decoder
+                "3 3\n0 1 2 \n4 3\n0 1 2 \n"                  # encoder
+                "5 2\n3 4 \n"                                 # code
+                "6 1\n5 \n7 1\n5 \n")                         # decoder
+    assert (files / "a.net").read_text() == expected
+    assert main(["autonet", "3", "2", "1", "2", "--code-layer", "2", "-o", "b.net"]) == 0
+    assert (files / "b.net").read_text() == expected
+    assert read_net_file("a.net").sizes == (3, 2, 1, 2)
+    assert main(["autonet", "-3", "2", "-1", "x.net"]) == 2      # negative after positive
+    assert "must come before" in capsys.readouterr().err
+
+
+@pytest.fixture
+def step_autoencoder(files):
+    """A 2 -> 1 -> back to 2 step autoencoder with hand-set parameters (Omega 1): the code is
+    step(x0 - x1), the decoding (step(z - 0.5), step(0.5 - z)) = (z, 1 - z)."""
+    (files / "s.net").write_text("2 0\n1 0\n\n0 1\n2 \n1 1\n2 \n2 2\n0 1 \n")
+    (files / "s.dat").write_text("1.000000 0.100000 0\n\n"
+                                 "0.500000\n1.000000 \n\n"
+                                 "-0.500000\n-1.000000 \n\n"
+                                 "0.000000\n0.707107 -0.707107 \n\n")
+    write_data_file("d.txt", np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), [0, 1, 0])
+    return files
+
+
+def test_encode_writes_the_published_bytes(step_autoencoder):
+    # truefrac 1: every line is the code of the next data item after the first
+    # codevalsamples (the data read round again), label 1
+    assert main(["encode", "d.txt", "s.net", "s.dat", "2", "4", "1", "e", "--seed", "5"]) == 0
+    assert (step_autoencoder / "e.encode").read_text() == (
+        "1 2\n\n 1.00000000 1\n 1.00000000 1\n 0.00000000 1\n 1.00000000 1\n")
+    # truefrac 0: every line a fake, each code node's value drawn from the codes of the first
+    # codevalsamples items (here 1 and 0)
+    assert main(["encode", "d.txt", "s.net", "s.dat", "2", "50", "0", "f", "--seed", "5"]) == 0
+    lines = (step_autoencoder / "f.encode").read_text().split("\n")
+    assert lines[:2] == ["1 2", ""] and lines[-1] == "" and len(lines) == 53
+    assert set(lines[2:-1]) == {" 1.00000000 0", " 0.00000000 0"}
+    assert main(["encode", "d.txt", "s.net", "s.dat", "2", "4", "1"]) == 2   # 6 arguments
+
+
+def test_decode_writes_the_published_bytes(step_autoencoder):
+    write_data_file("z.txt", np.array([[1.0], [0.0]]), [1, 0])
+    assert main(["decode", "z.txt", "s.net", "s.dat", "z"]) == 0
+    assert (step_autoencoder / "z.decode").read_text() == (
+        " 1.00000000 0.00000000 1\n 0.00000000 1.00000000 0\n")
+
+
+# ------------------------------------------------------------------ killed at any moment
+
+def _complete_log(path, n_columns):
+    """The rows of an id.log that must be whole: first line, blank, header, blank, rows."""
+    lines = path.read_text().split("\n")
+    assert lines[1] == "" and lines[3] == "" and len(lines[2].split()) == n_columns
+    assert lines[-1] == ""                                       # ends with a whole line
+    rows = [l for l in lines[4:-1] if l]
+    for row in rows:
+        assert len(row.split()) == n_columns and not row.startswith("secs")
+    return rows
+
+
+@pytest.mark.parametrize("program", ["RRRclass_x", "RRRauto"])
+def test_a_run_killed_at_any_moment_leaves_whole_files(files, program):
+    """SIGKILL at random moments (no chance to clean up): every file the run rewrites holds
+    its previous or its new version, never a part, because each is written beside its place
+    and renamed over it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    main(["completenet", "13", "8", "2", "c.net"])
+    main(["autonet", "-8", "3", "a.net"])
+    write_data_file("eye8.txt", np.eye(8), np.arange(8))
+    args = {"RRRclass_x": ["train.txt", "test.txt", "c.net", "20", "3", "1000", "2", "0", "1",
+                           "2", "1", "0.1", "k"],
+            "RRRauto": ["eye8.txt", "a.net", "4", "8", "1000", "40", "0", "0.5", "100", "0.2",
+                        "0", "8", "k"]}[program]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(Path(lwl.__file__).parents[1])] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    rng = np.random.default_rng(0)
+    checked = 0
+    for trial in range(5):
+        for f in files.glob("k.*"):
+            f.unlink()
+        proc = subprocess.Popen([sys.executable, "-m", "lwl", program, *args, "--seed", "1",
+                                 "-q"], env=env, cwd=files, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not (files / "k.log").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 1.5))               # into the epochs
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if not (files / "k.log").exists():
+            continue
+        rows = _complete_log(files / "k.log", 8 if program == "RRRclass_x" else 9)
+        checked += len(rows)
+        if program == "RRRclass_x" and (files / "k.bad").exists():
+            for line in (files / "k.bad").read_text().splitlines():
+                assert len(line.split()) == 14
+        if program == "RRRauto":
+            if (files / "k.dat").exists():
+                RRRAutoencoder.load_params(files / "k.dat", "a.net")   # a whole parameter file
+            if (files / "k.decode").exists():
+                lines = (files / "k.decode").read_text().split("\n")
+                assert lines[-1] == "" and all(len(l.split()) == 9 for l in lines[:-1])
+                assert len(lines) in (1, 17)
+    assert checked > 0                                   # some kills came after epochs
