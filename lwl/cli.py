@@ -59,20 +59,6 @@ def check_output(path, what="output file"):
 
 
 @contextlib.contextmanager
-def atomic_path(path):
-    """A temporary path next to ``path`` that replaces it when the block ends normally, so that
-    a file rewritten every epoch is never seen half written."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-@contextlib.contextmanager
 def deferred_interrupt():
     """Ctrl-C within the block is held until it ends (saving is not cut short)."""
     if threading.current_thread() is not threading.main_thread():
