@@ -43,7 +43,7 @@
  *   - the root search (lanes.h) and the multipliers it starts from, the y update and the
  *     node and class constraints: O(|K||N|), so double costs nothing there, and the root's
  *     e and 1 / (e (2 - e)) are rounded to lwl_real once per node and item.
- * The double build is the code as it was, to the bit.
+ * In the double build lwl_real is double, so every one of these is computed in double.
  */
 #include <math.h>
 #include <string.h>
