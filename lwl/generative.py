@@ -6,6 +6,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_is_fitted
 
 from ._persist import PersistMixin
@@ -109,9 +110,14 @@ class RRRGenerator(PersistMixin, BaseEstimator):
     def sample_codes(self, n_samples, random_state=None, max_draws=None):
         """``n_samples`` iDE codes the classifier accepts, drawn in rounds; returns the codes
         and the acceptance rate of all draws.  Stops with fewer after ``max_draws`` draws
-        (default 100 x n_samples)."""
+        (default 100 x n_samples).  ``n_samples=0`` draws nothing: no codes, rate nan."""
         check_is_fitted(self, "classifier_")
+        check_scalar(n_samples, "n_samples", Integral, min_val=0)
+        if max_draws is not None:
+            check_scalar(max_draws, "max_draws", Integral, min_val=1)
         rng = check_random_state(random_state)
+        if n_samples == 0:
+            return np.empty((0, self.autoencoder_.n_codes_)), float("nan")
         max_draws = 100 * n_samples if max_draws is None else max_draws
         kept, drawn = [], 0
         while sum(map(len, kept)) < n_samples and drawn < max_draws:
@@ -126,4 +132,6 @@ class RRRGenerator(PersistMixin, BaseEstimator):
         """``n_samples`` generated data (decodings of accepted codes) and the acceptance
         rate."""
         Z, rate = self.sample_codes(n_samples, random_state, max_draws)
+        if not len(Z):  # none asked for, or none accepted within max_draws
+            return np.empty((0, self.autoencoder_.n_features_in_)), rate
         return self.autoencoder_.inverse_transform(Z), rate

@@ -12,7 +12,6 @@ from lwl.datasets import (letter_montages, letter_position_templates, load_mnist
                           match_letter_features)
 from lwl.io import write_data_file
 
-SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
 
 
 # ------------------------------------------------------------------------------- letter montages
@@ -213,10 +212,10 @@ def test_load_mnist_from_openml_cache_offline(tmp_path):
     assert np.array_equal(X, pix / 255.0) and np.array_equal(y, lab)
 
 
-def test_load_mnist_shared_10k():
-    path = SHARED_DATA / "mnist_test_10k.zip"
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    X, y = load_mnist(path)
-    assert X.shape == (10000, 784) and y.shape == (10000,)
+def test_load_mnist_reads_the_original_text_format():
+    """The first 200 MNIST test digits in the original programs' format (shipped with the
+    tests), zipped as the paper's files are."""
+    X, y = load_mnist(Path(__file__).parent / "data" / "mnist_test_200.zip")
+    assert X.shape == (200, 784) and y.shape == (200,)
     assert X.min() == 0 and X.max() == 1 and set(np.unique(y)) == set(range(10))
+    assert list(y[:5]) == [0, 4, 1, 2, 7]   # the lines in file order

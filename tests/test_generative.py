@@ -94,7 +94,8 @@ def test_generator_trains_on_twice_as_many_fakes_by_default():
     X = bars(n=60)
     gen = small_generator().fit(X)
     assert gen.classifier_.n_iter_ > 0
-    assert 0 <= gen.acceptance_rate_ <= 1
+    # the fakes of the classifier's training set that it accepts: its final train fp
+    assert gen.acceptance_rate_ == gen.classifier_.history_["train_fp"][-1]
     n_batches = -(-(3 * len(X)) // 60)       # genuine + 2x fakes in batches of 60
     assert gen.classifier_.n_iter_ == 3 * n_batches * 50
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
@@ -111,3 +112,15 @@ def test_a_prefit_autoencoder_is_used_as_it_is():
     from sklearn.exceptions import NotFittedError
     with pytest.raises(NotFittedError):
         RRRGenerator(RRRAutoencoder(), prefit=True).fit(X)
+
+
+def test_sample_counts_are_checked():
+    gen = small_generator().fit(bars(n=60))
+    images, rate = gen.sample(0)
+    assert images.shape == (0, 16) and np.isnan(rate)
+    for kwargs, match in (({"n_samples": -2}, "n_samples"), ({"n_samples": 2.5}, "n_samples"),
+                          ({"n_samples": 3, "max_draws": 0}, "max_draws")):
+        with pytest.raises((ValueError, TypeError), match=match):
+            gen.sample(**kwargs)
+    images, _ = gen.sample(3, max_draws=1)     # at most one draw: fewer than asked
+    assert len(images) <= 1

@@ -8,7 +8,7 @@ import pytest
 from lwl.io import (FormatError, NetFile, NetParams, read_data_file, read_net_file, read_param_file,
                     write_data_file, write_net_file, write_param_file, write_whole)
 
-SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
+DATA = Path(__file__).parent / "data"
 
 
 def _zip(path, text, member="data"):
@@ -95,12 +95,10 @@ def test_write_data_file_checks_labels(tmp_path):
 
 
 def test_mnist_sample_in_original_format(tmp_path):
-    """The first 200 digits of the shared MNIST file, verbatim, plain and re-zipped."""
-    src = SHARED_DATA / "mnist_test_10k.zip"
-    if not src.exists():
-        pytest.skip(f"{src} not present")
-    with zipfile.ZipFile(src) as zf, zf.open(zf.namelist()[0]) as f:
-        sample = b"".join(f.readline() for _ in range(202)).decode()
+    """The first 200 MNIST test digits in the original programs' format (shipped with the
+    tests), verbatim, plain and re-zipped."""
+    with zipfile.ZipFile(DATA / "mnist_test_200.zip") as zf:
+        sample = zf.read("mnist_test_200").decode()
     (tmp_path / "mnist200").write_text(sample)
     X, y = read_data_file(tmp_path / "mnist200")
     assert X.shape == (200, 784) and 0 <= X.min() and X.max() <= 1 and set(y) <= set(range(10))
