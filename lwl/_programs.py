@@ -38,6 +38,7 @@ file a run rewrites is replaced whole (written beside it, then renamed over it):
 any moment leaves the previous version or the new one.
 """
 import argparse
+import os
 import re
 import secrets
 import warnings
@@ -202,7 +203,7 @@ def _add_fixed_options(p):
     p.add_argument("--seed", type=_nonneg_int, default=None,
                    help="random seed (the published programs seed from the clock; without "
                         "--seed a seed is drawn and printed)")
-    p.add_argument("--threads", type=lambda t: max(1, _nonneg_int(t)), default=1,
+    p.add_argument("--threads", type=_pos_int, default=1,
                    help="OpenMP threads (default 1, as the published programs; results do not "
                         "depend on it)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on the terminal")
@@ -234,7 +235,9 @@ class _Run:
 
     def __init__(self, args, columns, outputs):
         self.args, self.quiet = args, args.quiet
-        self.prefix = args.id
+        if not Path(args.id).name or args.id.endswith(("/", os.sep)):
+            raise CLIError(f"id {args.id!r} names no file: the outputs would be hidden files "
+                           f"such as {args.id}.log (give a name, e.g. {args.id or ''}run1)")
         self.paths = {ext: Path(f"{args.id}.{ext}") for ext in ("log", *outputs)}
         for ext, path in self.paths.items():
             check_output(path, f"output file id.{ext}")

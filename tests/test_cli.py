@@ -580,3 +580,20 @@ def test_a_run_killed_at_any_moment_leaves_whole_files(files, program):
                 assert lines[-1] == "" and all(len(l.split()) == 9 for l in lines[:-1])
                 assert len(lines) in (1, 17)
     assert checked > 0                                   # some kills came after epochs
+
+
+@pytest.mark.parametrize("ident", ["", "dd/"])
+def test_an_id_that_names_no_file_is_refused(files, ident, capsys):
+    (files / "dd").mkdir()
+    main(["completenet", "13", "8", "2", "c.net"])
+    assert main(["RRRclass", "train.txt", "test.txt", "c.net", "100", "1", "2", "0", "1", "2",
+                 "1", "0.1", ident]) == 2
+    assert "names no file" in capsys.readouterr().err
+    assert not list(files.glob(".*")) and not list((files / "dd").iterdir())
+
+
+def test_threads_zero_is_refused(files, capsys):
+    with pytest.raises(SystemExit):
+        main(["RRRclass", "train.txt", "test.txt", "c.net", "100", "1", "2", "0", "1", "2", "1",
+              "0.1", "t", "--threads", "0"])
+    assert "--threads: expected a positive integer" in capsys.readouterr().err
