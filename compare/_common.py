@@ -54,3 +54,30 @@ def duration(seconds):
 
 def fmt(v, spec="{:.3g}"):
     return "-" if v is None else spec.format(v)
+
+
+class _Pyplot:
+    """``matplotlib.pyplot`` with the Agg backend, imported at its first use, so that a script's
+    ``--help`` works without matplotlib; ``require()`` right after parsing the arguments stops
+    a run before any work when matplotlib is missing, saying which extra to install."""
+
+    def require(self):
+        self._module()
+
+    @staticmethod
+    def _module():
+        try:
+            import matplotlib
+        except ImportError:
+            raise SystemExit("this script draws its figures with matplotlib: install it with "
+                             "pip install \".[compare]\" (from the lwl folder) or pip install "
+                             "matplotlib") from None
+        matplotlib.use("Agg")
+        import matplotlib.pyplot
+        return matplotlib.pyplot
+
+    def __getattr__(self, name):
+        return getattr(self._module(), name)
+
+
+plt = _Pyplot()

@@ -19,14 +19,11 @@ fig10_11.png.
 import argparse
 import time
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from _classify import (MAJORITY_RRR, cap_gwms_per_epoch, majority_data, majority_net, n_edges,
                        pm, report_run, rrr_estimate, rrr_task, seconds_per_gwm, summarise_rrr)
-from _common import duration, fmt, markdown_table, results_path, write_csv
+from _common import duration, fmt, markdown_table, results_path, write_csv, plt
 from _sweep import Sweep, add_arguments
 
 FIG10 = [(3, d) for d in (0.05, 0.1, 0.15, 0.2)]
@@ -84,6 +81,7 @@ def main():
                     help="print the planned work and exit (this figure has only RRR runs)")
     add_arguments(ap)
     args = ap.parse_args()
+    plt.require()
     mode = QUICK if args.quick else FULL
     runs_n, epochs = args.runs or mode["runs"], args.epochs or mode["epochs"]
     last = min(args.last or mode["last"], epochs)

@@ -26,16 +26,13 @@ import argparse
 import csv
 import time
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
 from _classify import (MAJORITY_RRR, cap_gwms_per_epoch, estimator_task, majority_data,
                        majority_net, n_edges, pm, report_run, rrr_estimate, rrr_task,
                        seconds_per_gwm, summarise_final, summarise_rrr)
-from _common import RESULTS, duration, fmt, markdown_table, results_path, write_csv
+from _common import RESULTS, duration, fmt, markdown_table, results_path, write_csv, plt
 from _sweep import Sweep, add_arguments
 from lwl.baselines import AnalyticReLUClassifier, ConstructiveReLUClassifier
 
@@ -129,6 +126,7 @@ def main():
     ap.add_argument("--rrr-epochs", type=int, default=None)
     add_arguments(ap)
     args = ap.parse_args()
+    plt.require()
     mode = QUICK if args.quick else FULL
     runs_n = args.runs or mode["runs"]
     analytic_n = args.analytic_runs or mode["analytic_runs"]

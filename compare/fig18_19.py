@@ -15,12 +15,9 @@ sweep runner (compare/_sweep.py: --jobs, --scheduler, resumable).
 """
 import argparse
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
-from _common import markdown_table, median, results_path, timed, write_csv
+from _common import markdown_table, median, results_path, timed, write_csv, plt
 from _sweep import Run, Sweep, add_arguments
 from lwl import RRRAutoencoder
 from lwl.autoencoder import _binary_codes
@@ -84,6 +81,7 @@ def main():
                     help="RRR iterations per run (default 200000 quick, 1000000 full)")
     add_arguments(ap)
     args = ap.parse_args()
+    plt.require()
     max_iter = args.max_iter or (200_000 if args.quick else 1_000_000)
     runs = {n: args.runs or (dict(zip((3, 4, 5), (20, 5, 3)))[n] if args.quick else 20)
             for n in (3, 4, 5)}

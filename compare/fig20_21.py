@@ -23,13 +23,10 @@ and fig20_21_autoencoder.npz (the trained model, lwl.load reads it; fig22_24.py 
 """
 import argparse
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from _classify import load_mnist_10k
-from _common import markdown_table, results_path, timed, write_csv
+from _common import markdown_table, results_path, timed, write_csv, plt
 from lwl import RRRAutoencoder
 
 PAPER = {"data_err": 0.153, "code_err": 0.040, "linear": 0.185, "gwms": "just under 7000",
@@ -75,6 +72,7 @@ def main():
                     help="train the single-precision state (the digits in float32)")
     ap.add_argument("--threads", type=int, default=None, help="RRRAutoencoder n_jobs (OpenMP)")
     args = ap.parse_args()
+    plt.require()
     n_train = args.n_train or (2000 if args.quick else 10_000)
     epochs = args.epochs or (8 if args.quick else 40)
     X, _, X_test, _ = load_mnist_10k(args.data_dir)

@@ -18,12 +18,9 @@ Figs 22-23) and fig24_generated.png (50 generated digits), and prints the accept
 """
 import argparse
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
 from _classify import load_mnist_10k
-from _common import markdown_table, results_path, timed, write_csv
+from _common import markdown_table, results_path, timed, write_csv, plt
 from fig20_21 import autoencoder, image_grid
 import lwl
 from lwl import RRRFPAClassifier, RRRGenerator
@@ -41,6 +38,7 @@ def main():
     ap.add_argument("--threads", type=int, default=None,
                     help="RRRFPAClassifier n_jobs (OpenMP; the same results as one thread)")
     args = ap.parse_args()
+    plt.require()
     n_train = 2000 if args.quick else 10_000
     X, _, X_test, _ = load_mnist_10k(args.data_dir)
     X, X_test = X[:n_train], X_test[:n_train]

@@ -4,11 +4,8 @@
 """
 import argparse
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 
-from _common import results_path
+from _common import results_path, plt
 from lwl import RRRNMF
 from lwl.datasets import ledm
 
@@ -17,6 +14,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs=3, default=[0, 1, 3])
     args = ap.parse_args()
+    plt.require()
     fig, ax = plt.subplots(figsize=(7, 4))
     for seed in args.seeds:
         m = RRRNMF(5, omega=0.6, beta=0.3, max_iter=2_000_000, tol=1e-10, random_state=seed)

@@ -16,14 +16,11 @@ import argparse
 import statistics
 import time
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from _classify import (MAJORITY_RRR, cap_gwms_per_epoch, majority_data, mean_curve, n_edges,
                        report_run, rrr_estimate, rrr_task, seconds_per_gwm)
-from _common import duration, fmt, markdown_table, median, results_path, write_csv
+from _common import duration, fmt, markdown_table, median, results_path, write_csv, plt
 from _sweep import Sweep, add_arguments
 
 ITERS = (50, 100, 200)
@@ -72,6 +69,7 @@ def main():
                     help="print the planned work and exit (this figure has only RRR runs)")
     add_arguments(ap)
     args = ap.parse_args()
+    plt.require()
     runs_n = args.runs or (QUICK_RUNS if args.quick else FULL_RUNS)
     work = args.epochs or (QUICK_EPOCHS_AT_100 if args.quick else FULL_EPOCHS_AT_100)
     X, y, Xt, yt = majority_data(DEPTH)

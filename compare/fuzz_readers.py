@@ -19,7 +19,6 @@ Prints one line per reader and a total; exits 1 when any file was mishandled.
 """
 import argparse
 import io
-import os
 import re
 import signal
 import sys

@@ -14,14 +14,11 @@ letters_hist.png (Fig 7) and letters.csv.
 import argparse
 import warnings
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
-from _common import markdown_table, median, results_path, timed, write_csv
+from _common import markdown_table, median, results_path, timed, write_csv, plt
 from _sweep import Run, Sweep, add_arguments
 from lwl import RRRNMF
 from lwl.datasets import letter_montages, match_letter_features
@@ -78,6 +75,7 @@ def main():
     ap.add_argument("--runs", type=int, default=None)
     add_arguments(ap)
     args = ap.parse_args()
+    plt.require()
     runs = args.runs or (2 if args.quick else 100)
     X = letter_montages(2000, random_state=0)
 

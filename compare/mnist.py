@@ -29,16 +29,13 @@ settings), mnist_curves.csv (test_err per epoch), mnist_baselines.csv, mnist_cur
 import argparse
 import time
 
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
 from _classify import (MNIST_RRR, cap_gwms_per_epoch, estimator_task, load_mnist_10k,
                        mean_curve, n_edges, pm, report_run, rrr_estimate, rrr_task,
                        seconds_per_gwm, spread, summarise_final, summarise_rrr)
-from _common import duration, fmt, markdown_table, results_path, write_csv
+from _common import duration, fmt, markdown_table, results_path, write_csv, plt
 from _sweep import Sweep, add_arguments
 from lwl.baselines import AnalyticReLUClassifier, ConstructiveReLUClassifier
 
@@ -147,6 +144,7 @@ def main():
     ap.add_argument("--threads", type=int, default=None, help="RRRClassifier n_jobs (OpenMP)")
     add_arguments(ap)
     args = ap.parse_args()
+    plt.require()
     mode = QUICK if args.quick else FULL
     data = load_mnist_10k(args.data_dir)
     X, y = data[0], data[1]
