@@ -12,6 +12,27 @@ from sklearn.utils._param_validation import (Interval, InvalidParameterError, St
                                              validate_parameter_constraints)
 
 
+class CLIError(Exception):
+    """A problem with the command line or its files: printed as ``lwl CMD: error: ...``."""
+
+
+def whole_number(text, low=0, what=None):
+    """The integer that ``text`` writes, at least ``low``. Raises argparse's
+    ArgumentTypeError (so that it serves as an argument's ``type``), or with ``what`` (the
+    argument's name) a CLIError naming it."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low:
+        wanted = ("a positive integer" if low == 1 else "an integer >= 0" if low == 0
+                  else f"an integer >= {low}")
+        if what is not None:
+            raise CLIError(f"{what} needs {wanted}; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {wanted}; got {text!r}")
+    return value
+
+
 def param_docs(cls):
     """{parameter: description} from the numpydoc ``Parameters`` sections of ``cls`` and its
     bases (a later class's entry wins; "As :class:`X`" entries fall through to X)."""

@@ -172,7 +172,6 @@ class Engine(RRRState):
         ws.exempt, ws.assigned = ipt(self.exempt), ipt(self.assigned)
         self.scratch = aligned_zeros(getattr(lib, "lwl_net_scratch_size" + suffix)(ws))
         ws.scratch = ptr(self.scratch)
-        self._ipt = ipt
 
     # ------------------------------------------------------------------ batches
     @property

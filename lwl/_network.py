@@ -194,7 +194,3 @@ def batches(rng, n, size):
     """Index arrays of the batches of one epoch: a fresh shuffle of n items, cut in ``size``."""
     perm = rng.permutation(n)
     return [perm[lo:lo + size] for lo in range(0, n, size)]
-
-
-def rms(a):
-    return float(np.sqrt(np.mean(np.square(a)))) if np.size(a) else 0.0

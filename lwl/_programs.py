@@ -41,14 +41,15 @@ import argparse
 import os
 import re
 import secrets
-import warnings
 import sys
 import time
+import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ._cliopts import _converter
+from ._cliopts import _converter, whole_number
 from ._progress import reporting
 from .cli import EXIT_INTERRUPTED, CLIError, check_output, deferred_interrupt
 from .io import data_file_text, net_file_text, write_whole
@@ -59,16 +60,6 @@ from .io import data_file_text, net_file_text, write_whole
 def _param(cls, name):
     """argparse type of an argument that is the estimator parameter ``name`` (its check)."""
     return _converter(cls, name)[0]
-
-
-def _nonneg_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {v}")
-    return v
 
 
 _ATOI = re.compile(r"\s*([+-]?[0-9]+)")
@@ -170,7 +161,7 @@ def _programs():
             ("margin", _half_margin, "HALF the gap or ramp width: the paper's Delta is twice "
                                      "this (RRRAutoencoder's margin is the full Delta)"),
             ("zig", _zig, "1: zigmoid activation, 0: step"),
-            ("decodesamples", _nonneg_int, "items and codes written to id.decode"),
+            ("decodesamples", whole_number, "items and codes written to id.decode"),
         ] + ident, _run_auto),
     }
 
@@ -200,10 +191,10 @@ def add_program_parsers(sub, formatter):
 
 
 def _add_fixed_options(p):
-    p.add_argument("--seed", type=_nonneg_int, default=None,
+    p.add_argument("--seed", type=whole_number, default=None,
                    help="random seed (the published programs seed from the clock; without "
                         "--seed a seed is drawn and printed)")
-    p.add_argument("--threads", type=_pos_int, default=1,
+    p.add_argument("--threads", type=partial(whole_number, low=1), default=1,
                    help="OpenMP threads (default 1, as the published programs; results do not "
                         "depend on it)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on the terminal")
@@ -577,7 +568,8 @@ def _add_helpers(sub, formatter):
                                    "[-o FILE]`, sizes all positive.")
     p.add_argument("words", nargs="+", metavar="SIZE ... [NETFILE]",
                    help="layer sizes: data, encoder layers, codes, decoder layers")
-    p.add_argument("--code-layer", type=_pos_int, default=None, metavar="K",
+    p.add_argument("--code-layer", type=partial(whole_number, low=1), default=None,
+                   metavar="K",
                    help="with positive sizes: which layer holds the codes (0 is the data; "
                         "default: the middle, len(sizes) // 2)")
     p.add_argument("--out", "-o", default=None, metavar="NETFILE",
@@ -593,7 +585,7 @@ def _add_helpers(sub, formatter):
                       "code of the next data item (label 1, genuine), else a sample of the iDE "
                       "code (label 0, fake). Also `lwl encode DATAFILE NETFILE PARAMFILE [-o "
                       "FILE]`: the codes of every item, labels kept.", "codes", _run_encode)
-    p.add_argument("--seed", type=_nonneg_int, default=None,
+    p.add_argument("--seed", type=whole_number, default=None,
                    help="random seed of the fake codes (the published encode seeds from the "
                         "clock; without --seed a seed is drawn and printed)")
     _codec_parser(sub, formatter, "decode", "decodings of codes with a trained autoencoder",
@@ -612,16 +604,6 @@ def _codec_parser(sub, formatter, name, summary, description, what, run):
                         "terminal)")
     p.set_defaults(run=run)
     return p
-
-
-def _pos_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return v
 
 
 def _sizes_and_file(args, signed=False):
@@ -714,7 +696,7 @@ def _run_encode(args):
     if args.out is not None:
         raise CLIError("-o goes with the three-argument form; the seven-argument form writes "
                        "id.encode")
-    n_dist, n_samples = (_cli_count(w, what) for w, what in
+    n_dist, n_samples = (whole_number(w, 0, what) for w, what in
                          ((args.words[3], "codevalsamples"), (args.words[4], "codesamples")))
     if n_dist < 1:
         raise CLIError("codevalsamples must be at least 1 (the items whose codes give the "
@@ -762,16 +744,6 @@ def _run_decode(args):
                            "this file has none (its header has one number)")
         return _write_out(out, _c11_rows(decoded, y))
     return _write_out(out, data_file_text(decoded, y))
-
-
-def _cli_count(text, what):
-    try:
-        v = int(text)
-    except ValueError:
-        v = -1
-    if v < 0:
-        raise CLIError(f"{what} must be a whole number >= 0; got {text!r}")
-    return v
 
 
 def _cli_real(text, what):

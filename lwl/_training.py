@@ -101,6 +101,12 @@ class Trainer:
         raise NotImplementedError
 
 
+def rms(a):
+    """Root mean square of the entries of ``a`` (0 for an empty array): the reconstruction
+    errors of eq 23 and eq 40-41."""
+    return float(np.sqrt(np.mean(np.square(a)))) if np.size(a) else 0.0
+
+
 def new_history(trainer, validation):
     keys = (["epoch", "gwms", *trainer.columns, *trainer.history_only]
             + (["val_err"] if validation else []) + ["seconds"])

@@ -10,8 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from ._core import STATE_DTYPES
-from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes, rms
-from ._training import fit_epochs, split_validation, with_callbacks
+from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes
+from ._training import fit_epochs, rms, split_validation, with_callbacks
 from ._validation import check_random_state, warn_caller
 from .graph import Graph
 

@@ -91,8 +91,8 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         Per epoch: ``epoch``, ``gwms`` (cumulative), ``iters`` (mean RRR iterations per batch),
         ``err_first`` and ``err_last`` (mean RRR_err, eq 42, at the first and last iteration of
         a batch), ``batch_err`` (the error on every batch just after it was trained, pooled over
-        the epoch's batches, exempted items not counted), ``train_err``, ``test_err`` (with ``eval_set``; else None), ``val_err``
-        (with early stopping), ``seconds``.
+        the epoch's batches, exempted items not counted), ``train_err``, ``test_err`` (with
+        ``eval_set``; else None), ``val_err`` (with early stopping), ``seconds``.
     gwms_ : float
         Work, 1e-9 x iterations x |K| x |E| (eq 24), that of an interrupted fit included.
     n_iter_ : int
@@ -384,9 +384,9 @@ class RRRFPAClassifier(RRRClassifier):
     ----------
     history_ : dict of lists
         Per epoch, as the published program logs it: ``epoch``, ``gwms``, ``iters``,
-        ``err_first``, ``err_last``, ``batch_fp``, ``batch_tn`` (on every batch just after it was trained,
-        pooled over the epoch),
-        ``train_fp``, ``train_tn``, ``test_fp``, ``test_tn`` (with ``eval_set``), ``seconds``;
+        ``err_first``, ``err_last``, ``batch_fp``, ``batch_tn`` (on every batch just after it
+        was trained, pooled over the epoch), ``train_fp``, ``train_tn``, ``test_fp``, ``test_tn``
+        (with ``eval_set``), ``seconds``;
         fp is the fraction of fakes classified genuine, tn of genuine items classified fake.
     relabeled_ : ndarray (n, 2)
         Training fakes projected as genuine in the last epoch, with the genuine class.

@@ -21,18 +21,15 @@ import tempfile
 import threading
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ._cliopts import add_estimator_options, estimator_params
+from ._cliopts import CLIError, add_estimator_options, estimator_params, whole_number
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
-
-
-class CLIError(Exception):
-    """A problem with the command line or its files: printed as ``lwl CMD: error: ...``."""
 
 
 # ------------------------------------------------------------------ shared plumbing
@@ -72,16 +69,6 @@ def deferred_interrupt():
         signal.signal(signal.SIGINT, old)
         if caught:
             raise KeyboardInterrupt
-
-
-def _positive_int(text, what):
-    try:
-        v = int(text)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise CLIError(f"{what} needs a positive integer; got {text!r}")
-    return v
 
 
 def _data_file(path, labelled):
@@ -167,9 +154,9 @@ def _nmf_data(spec, seed):
     from . import datasets
     name, sep, arg = spec.partition(":")
     if name == "ledm":
-        return datasets.ledm(_positive_int(arg or "6", "--data ledm:M"))
+        return datasets.ledm(whole_number(arg or "6", 1, "--data ledm:M"))
     if name == "letters":
-        return datasets.letter_montages(_positive_int(arg or "2000", "--data letters:N"),
+        return datasets.letter_montages(whole_number(arg or "2000", 1, "--data letters:N"),
                                         random_state=seed)
     return _load_array(spec)
 
@@ -227,7 +214,7 @@ def _classify_data(spec, test_spec, seed):
             raise CLIError("--test is not used with --data majority:DEPTH (its test set is "
                            "the other half of the truth table)")
         X, y, X_test, y_test, _ = datasets.majority_circuit(
-            _positive_int(arg or "2", "--data majority:DEPTH"), random_state=seed)
+            whole_number(arg or "2", 1, "--data majority:DEPTH"), random_state=seed)
         return X, y, X_test, y_test, None
     if name == "mnist":
         path = arg or None
@@ -318,7 +305,7 @@ def _auto_data(spec):
             raise CLIError(f"no such file or folder: {arg}")
         return datasets.load_mnist(arg or None, subset="train")[0]
     if name == "onehot":
-        return np.eye(_positive_int(arg, "--data onehot:M"))
+        return np.eye(whole_number(arg, 1, "--data onehot:M"))
     return _load_array(spec)
 
 
@@ -486,11 +473,11 @@ def build_parser():
                  ("lwl-generated.txt", "the generated items, a data file"), _cmd_generate)
     p.add_argument("--autoencoder", required=True, metavar="MODEL",
                    help="a model file written by lwl autoencode")
-    p.add_argument("--samples", type=lambda t: _cli_int(t, 1), default=100, metavar="N",
+    p.add_argument("--samples", type=partial(whole_number, low=1), default=100, metavar="N",
                    help="items to generate (default 100)")
-    p.add_argument("--n-fake", type=lambda t: _cli_int(t, 1), default=None, metavar="N",
+    p.add_argument("--n-fake", type=partial(whole_number, low=1), default=None, metavar="N",
                    help="fake codes to train on (default: twice the data)")
-    p.add_argument("--seed", type=lambda t: _cli_int(t, 0), default=None, metavar="INT",
+    p.add_argument("--seed", type=whole_number, default=None, metavar="INT",
                    help="seed of the fake codes, the classifier and the samples (default: "
                         "none)")
     p.add_argument("--model-out", default="lwl-generator.npz", metavar="FILE",
@@ -498,16 +485,6 @@ def build_parser():
 
     add_program_parsers(sub, _formatter)
     return parser
-
-
-def _cli_int(text, low):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
-    if v < low:
-        raise argparse.ArgumentTypeError(f"must be >= {low}; got {v}")
-    return v
 
 
 def main(argv=None):

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 from ._core import STATE_DTYPES
 from ._persist import PersistMixin
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
-from ._training import (CallbackSupportMixin, Trainer, fit_epochs, split_validation,
+from ._training import (CallbackSupportMixin, Trainer, fit_epochs, rms, split_validation,
                         with_callbacks)
 from ._validation import check_memory, check_random_state, warn_caller
 
@@ -260,10 +260,6 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         return W @ self.components_.astype(W.dtype, copy=False)
 
 
-def _rms(a):
-    return float(np.sqrt(np.mean(np.square(a))))
-
-
 def _codes(encoder, X, H):
     """The codes of X under H by ``encoder`` (which computes in float64), in X's dtype."""
     return _ENCODERS[encoder](X, H).astype(X.dtype, copy=False)
@@ -271,7 +267,7 @@ def _codes(encoder, X, H):
 
 def _recon_err(X, W, H):
     """rms of X - W H (eq 23), in float64 whatever the dtype of X (numpy promotes X and W)."""
-    return _rms(X - W @ H.astype(np.float64, copy=False))
+    return rms(X - W @ H.astype(np.float64, copy=False))
 
 
 class _NMFTrainer(Trainer):
