@@ -34,13 +34,13 @@ import sys
 import threading
 import time
 import traceback
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from _common import duration, results_path
+from lwl._interrupt import sigint_noted
 
 RETRIES = 2  # a run whose local worker process dies is started again at most this many times
 COMPARE = Path(__file__).resolve().parent
@@ -204,32 +204,10 @@ class Records:
 
 
 # ---------------------------------------------------------------- executing one run
-@contextmanager
-def _interrupts_not_swallowed():
-    """Ctrl-C during a run that catches KeyboardInterrupt itself (an lwl fit returns what it
-    has) still stops the run: its result is not kept."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    hit = []
-
-    def handler(signum, frame):
-        hit.append(signum)
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-    if hit:
-        raise KeyboardInterrupt
-
-
 def execute(fn, seed, *args):
     """``fn(*args, seed)`` with BLAS on one thread; returns (result as JSON text, seconds)."""
     from threadpoolctl import threadpool_limits
-    with threadpool_limits(1, user_api="blas"), _interrupts_not_swallowed():
+    with threadpool_limits(1, user_api="blas"), sigint_noted(stop_at_once=True):
         start = time.perf_counter()
         result = fn(*args, seed)
         seconds = time.perf_counter() - start

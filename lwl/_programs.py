@@ -51,7 +51,8 @@ import numpy as np
 
 from ._cliopts import _converter, whole_number
 from ._progress import reporting
-from .cli import EXIT_INTERRUPTED, CLIError, check_output, deferred_interrupt
+from ._interrupt import sigint_noted
+from .cli import EXIT_INTERRUPTED, CLIError, check_output
 from .io import data_file_text, net_file_text, write_whole
 
 
@@ -291,7 +292,7 @@ class _Run:
                     model = one_epoch(epoch)
                     interrupted = model.status_ == "interrupted"
                     if len(model.history_.get("epoch", [])) == epoch:
-                        with deferred_interrupt():
+                        with sigint_noted():
                             stop = after_epoch(epoch)
                         if stop:
                             break
@@ -467,7 +468,7 @@ def _run_class(args):
 
     interrupted = run.epochs(args.epochs, one_epoch, after_epoch)
     if program != "RRRclass_x" and hasattr(model, "_weights"):
-        with deferred_interrupt():
+        with sigint_noted():
             model.save_params(run.paths["param" if fp else "dat"], exact=False)
     return run.finish(interrupted)
 

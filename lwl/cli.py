@@ -13,12 +13,9 @@ Every argument and every output path is checked before any work starts; Ctrl-C s
 cleanly and saves what it has (exit status 130).
 """
 import argparse
-import contextlib
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from functools import partial
@@ -27,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ._cliopts import CLIError, add_estimator_options, estimator_params, whole_number
+from ._interrupt import sigint_noted
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -53,22 +51,6 @@ def check_output(path, what="output file"):
     except OSError as exc:
         raise CLIError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
     return path
-
-
-@contextlib.contextmanager
-def deferred_interrupt():
-    """Ctrl-C within the block is held until it ends (saving is not cut short)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught = []
-    old = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-        if caught:
-            raise KeyboardInterrupt
 
 
 def _data_file(path, labelled):
@@ -103,7 +85,7 @@ def _load_array(spec):
 
 
 def _save_model(model, out):
-    with deferred_interrupt():
+    with sigint_noted():
         model.save(out)
     print(f"saved the model to {out} (load it with lwl.load)")
 
@@ -362,7 +344,7 @@ def _cmd_generate(args):
     try:
         samples, rate = model.sample(args.samples, random_state=args.seed)
         from .io import write_data_file
-        with deferred_interrupt():
+        with sigint_noted():
             write_data_file(args.out, samples)
         print(f"acceptance rate {rate:.3f}; saved {len(samples)} generated items to {args.out}")
     except KeyboardInterrupt:
