@@ -36,8 +36,8 @@
  *     digits, and A, B fix the root that the whole projection rests on.  (A block's 16
  *     terms of the w sum, the out-edge sums of x, at most outdeg terms of one item, and
  *     runs of 8 squares (SQUARES_RUN) are lwl_real: they carry the rounding of the stored
- *     values themselves, and converting every term had cost the float build's edge loop a
- *     third of its instructions);
+ *     values themselves, and converting every term would cost the float build's edge loop
+ *     a third of its instructions);
  *   - the norms (w_A to the sphere of radius omega) and the means (x_A, b_B), formed from
  *     those sums and rounded to lwl_real once;
  *   - the root search (lanes.h) and the multipliers it starts from, the y update and the
@@ -147,8 +147,8 @@ LWL_INLINE double lane_sum(const double *v)
 /* The sum over the items of one block of a value of lwl_real (16 terms, which carry
  * lwl_real's own rounding; the sums over blocks are then formed in double).  In double it is
  * lane_sum.  In float the same additions in the same order, written with GCC's vector
- * types, since GCC 12 turns the loops of lane_sum on floats into 15 scalar additions and
- * their shuffles, which made this sum, once per edge and block, half the edge pass's time. */
+ * types: GCC 12 turns the loops of lane_sum on floats into 15 scalar additions and their
+ * shuffles, which would make this sum, once per edge and block, half the edge pass's time. */
 #if defined(LWL_F32) && defined(__GNUC__)
 typedef float lwl_v8f __attribute__((vector_size(32)));
 typedef float lwl_v4f __attribute__((vector_size(16)));
@@ -185,7 +185,8 @@ LWL_INLINE float lane_sum_real(const float *v)
  * v[l + 8]) two edges share a vector at each further halving, so the 8 sums cost 15 vector
  * additions and 14 shuffles instead of 8 reductions inside vectors and 8 scalar
  * read-modify-writes of out (with GCC's vector extensions; elsewhere lane_sum_real per
- * edge).  Once per edge and block, this was a quarter of the edge pass's time. */
+ * edge).  Done once per edge and block, 8 separate reductions cost a quarter of the edge
+ * pass's time. */
 #define SUM_EDGES 8
 typedef char lwl_sums_take_16_lanes[L == 16 ? 1 : -1];  /* the halvings below */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
@@ -216,7 +217,7 @@ LWL_INLINE void add_lane_sums(const lwl_real *restrict v, double *restrict out)
         r[i] = __builtin_shuffle(q[2 * i], q[2 * i + 1], take2)
                + __builtin_shuffle(q[2 * i], q[2 * i + 1], drop2);
     s = __builtin_shuffle(r[0], r[1], even) + __builtin_shuffle(r[0], r[1], odd);
-    lwl_v8d o;  /* out[e] += s[e] as one vector addition (GCC 12 made 8 scalar ones of it) */
+    lwl_v8d o;  /* out[e] += s[e] as one vector addition (GCC 12 makes 8 scalar ones of a loop) */
     memcpy(&o, out, sizeof o);
     o += __builtin_convertvector(s, lwl_v8d);
     memcpy(out, &o, sizeof o);
@@ -333,11 +334,11 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
 #define GROUP_EDGES 512
 
 /* In the float build, squares are summed per lane in float over runs of SQUARES_RUN edges,
- * and the runs in double: converting every term to double had been a third of the edge
+ * and the runs in double: converting every term to double would be a third of the edge
  * loop's instructions, and a float sum of 8 squares adds at most 7 roundings of 2^-24
  * (relative) to the two or three each term carries from its own float arithmetic.  The
  * double build sums in double term by term.  (One loop with a run as long as a node's edges
- * in the double build gives the same bits, but GCC 12 compiled the whole edge pass about 7 %
+ * in the double build gives the same bits, but GCC 12 compiles the whole edge pass about 7 %
  * slower so.) */
 #ifdef LWL_F32
 #define SQUARES_RUN SUM_EDGES  /* update_edges ends its runs where it sums w */
@@ -345,7 +346,7 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
 /* A per-lane sum of squares: the terms added in float over a run, the runs in double. */
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
 /* In GCC's vector types, so that the run and the totals stay in vector registers: with
- * arrays, GCC 12 made sixteen scalar conversions and additions of each flush, a sixth of
+ * arrays, GCC 12 makes sixteen scalar conversions and additions of each flush, a sixth of
  * the float edge loop's instructions.  (16 lanes: lwl_sums_take_16_lanes.) */
 typedef float lwl_v16f __attribute__((vector_size(64)));
 typedef struct {

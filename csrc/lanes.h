@@ -266,8 +266,8 @@ LWL_INLINE void lwl_roots_lockstep(int m, const double *restrict A, const double
 
     /* The evaluations (a square root each) in a loop of their own, the steps from them (a
      * division each) in the next: each loop's chains of dependent operations are then short
-     * enough for the CPU to overlap those of many problems.  In one loop each problem's long
-     * chain had waited on the last (the root search took about a fifth longer). */
+     * enough for the CPU to overlap those of many problems (in one loop each problem's long
+     * chain waits on the last, and the root search takes about a fifth longer). */
     for (int step = 0; step <= LWL_MAX_ROOT_STEPS && n_active > 0; step++)
         n_active = lwl_roots_evaluate(&r, m) ? lwl_roots_step(&r, m, 1)
                                              : lwl_roots_step(&r, m, 0);
