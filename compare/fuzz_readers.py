@@ -110,11 +110,10 @@ def ref_data(raw, labelled):
 
 def ref_net(raw):
     raw = unzip(raw)
-    n_head = 0
-    for line in raw.split(b"\n"):
-        if not line.split():
-            break
-        n_head += len(line.split())
+    # the header: every number before the first line that holds none (found by a pattern,
+    # not by lwl.io's line loop)
+    head = re.split(rb"(?:^|\n)[ \t\v\f\r]*(?:\n|\Z)", raw, maxsplit=1)[0]
+    n_head = len(re.findall(rb"[^ \t\n\v\f\r]+", head))
     if n_head not in (3, 4):
         raise Reject("header count")
     toks = tokens_of(raw)
