@@ -43,6 +43,7 @@ from _common import duration, results_path
 from lwl._interrupt import sigint_noted
 
 RETRIES = 2  # a run whose local worker process dies is started again at most this many times
+HEARTBEAT = 60.0  # seconds between lines of progress while no run finishes
 COMPARE = Path(__file__).resolve().parent
 
 
@@ -334,12 +335,14 @@ class Sweep:
                                      label=run.label, settings=settings, seconds=sec,
                                      finished=datetime.datetime.now().isoformat(
                                          timespec="seconds")), text)
-            results[i], seconds[i] = loads(text), sec
+            results[i] = loads(text)
+            progress.done(i, sec)
             if on_result is not None:
                 on_result(run, results[i])
             progress.line()
 
         def failed(i, message):
+            progress.running.pop(i, None)
             failures.append((runs[i], message))
             self.log(f"  run failed: {runs[i].label or runs[i].fn.__qualname__} seed "
                      f"{runs[i].seed}: {message.strip().splitlines()[0]}", flush=True)
@@ -347,7 +350,7 @@ class Sweep:
         if todo:
             backend = (self._run_dask if self.client is not None else
                        self._run_processes if self.jobs > 1 else self._run_here)
-            backend(runs, todo, finished, failed)
+            backend(runs, todo, finished, failed, progress)
         if failures:
             detail = failures[0][1]
             raise RunFailed(f"{len(failures)} run(s) failed (the others are kept in "
@@ -367,16 +370,21 @@ class Sweep:
     def _args(run):
         return [a.ref if isinstance(a, Shared) else a for a in run.args]
 
-    def _run_here(self, runs, todo, finished, failed):
-        for i in todo:
-            try:
-                text, sec = execute(runs[i].fn, runs[i].seed, *self._args(runs[i]))
-            except Exception:  # noqa: BLE001 - reported, the sweep goes on
-                failed(i, traceback.format_exc())
-                continue
-            finished(i, text, sec)
+    def _run_here(self, runs, todo, finished, failed, progress):
+        with _Heartbeat(progress):
+            for i in todo:
+                self._run_one_here(runs, i, finished, failed, progress)
 
-    def _run_processes(self, runs, todo, finished, failed):
+    def _run_one_here(self, runs, i, finished, failed, progress):
+        progress.start(i)
+        try:
+            text, sec = execute(runs[i].fn, runs[i].seed, *self._args(runs[i]))
+        except Exception:  # noqa: BLE001 - reported, the sweep goes on
+            failed(i, traceback.format_exc())
+            return
+        finished(i, text, sec)
+
+    def _run_processes(self, runs, todo, finished, failed, progress):
         # fork (as concurrent.futures does on Linux) when this process has no other thread:
         # it starts in milliseconds and shares the data; else a fresh interpreter per run
         methods = multiprocessing.get_all_start_methods()
@@ -385,6 +393,11 @@ class Sweep:
         waiting, running, attempts = list(reversed(todo)), {}, {}
         try:
             while waiting or running:
+                if not waiting or len(running) >= self.jobs:
+                    ready = multiprocessing.connection.wait(list(running), timeout=HEARTBEAT)
+                    if not ready:  # a long wait: say where the sweep stands
+                        progress.line()
+                        continue
                 while waiting and len(running) < self.jobs:
                     i = waiting.pop()
                     parent, child = ctx.Pipe(duplex=False)
@@ -393,8 +406,9 @@ class Sweep:
                     proc.start()
                     child.close()
                     running[parent] = (i, proc)
+                    progress.start(i)
                     attempts[i] = attempts.get(i, 0) + 1
-                for conn in multiprocessing.connection.wait(list(running)):
+                for conn in multiprocessing.connection.wait(list(running), timeout=0):
                     i, proc = running.pop(conn)
                     try:
                         status, payload = conn.recv()
@@ -419,7 +433,11 @@ class Sweep:
                 proc.join()
                 conn.close()
 
-    def _run_dask(self, runs, todo, finished, failed):
+    def _run_dask(self, runs, todo, finished, failed, progress):
+        with _Heartbeat(progress):
+            self._run_dask_futures(runs, todo, finished, failed)
+
+    def _run_dask_futures(self, runs, todo, finished, failed):
         import distributed
         futures = {}
         for i in todo:
@@ -443,28 +461,73 @@ class Sweep:
 
 class _Progress:
     """Runs done / total and the time left: the remaining runs' weights at the seconds per
-    weight measured for their function so far (records read back included), spread over the
-    workers there are now."""
+    weight measured for their function so far (records read back included), less the time
+    the runs in progress have already had, spread over the workers there are now.  A line is
+    printed as every run finishes and, while none does, every HEARTBEAT seconds."""
 
     def __init__(self, runs, seconds, sweep):
-        self.runs, self.seconds, self.sweep = runs, seconds, sweep
-        self.start = time.perf_counter()
+        self.runs, self.seconds, self.sweep = runs, dict(seconds), sweep
+        self.start_time = time.perf_counter()
+        self.running = {}  # run index -> when it started (runs a backend reports started)
+        self.last = self.start_time
+        self.lock = threading.Lock()
+
+    def start(self, i):
+        self.running[i] = time.perf_counter()
+
+    def done(self, i, sec):
+        self.running.pop(i, None)
+        self.seconds[i] = sec
+
+    def expected(self, i, per_fn, mean):
+        s, w = per_fn.get(self.runs[i].fn.__qualname__, (None, None))
+        return self.runs[i].weight * s / w if s is not None and w > 0 else mean
 
     def line(self):
-        done = self.seconds
-        per_fn, all_sec = {}, []
-        for i, sec in done.items():
-            fn = self.runs[i].fn.__qualname__
-            s, w = per_fn.get(fn, (0.0, 0.0))
-            per_fn[fn] = (s + sec, w + self.runs[i].weight)
-            all_sec.append(sec)
-        mean = sum(all_sec) / max(len(all_sec), 1)
-        left = [i for i in range(len(self.runs)) if i not in done]
-        work = 0.0
-        for i in left:
-            s, w = per_fn.get(self.runs[i].fn.__qualname__, (None, None))
-            work += self.runs[i].weight * s / w if s is not None and w > 0 else mean
-        workers = min(self.sweep.workers(), max(len(left), 1))
-        self.sweep.log(f"    [{len(done)}/{len(self.runs)} runs] elapsed "
-                       f"{duration(time.perf_counter() - self.start)}, about "
-                       f"{duration(work / workers)} to go on {workers} worker(s)", flush=True)
+        with self.lock:
+            now = time.perf_counter()
+            self.last = now
+            done = dict(self.seconds)
+            per_fn, all_sec = {}, []
+            for i, sec in done.items():
+                fn = self.runs[i].fn.__qualname__
+                s, w = per_fn.get(fn, (0.0, 0.0))
+                per_fn[fn] = (s + sec, w + self.runs[i].weight)
+                all_sec.append(sec)
+            mean = sum(all_sec) / len(all_sec) if all_sec else None
+            left = [i for i in range(len(self.runs)) if i not in done]
+            running = {i: now - t for i, t in self.running.items() if i not in done}
+            if mean is None:
+                to_go = "no run finished yet to time the rest"
+            else:
+                work = sum(max(self.expected(i, per_fn, mean) - running.get(i, 0.0), 0.0)
+                           for i in left)
+                workers = min(self.sweep.workers(), max(len(left), 1))
+                to_go = f"about {duration(work / workers)} to go on {workers} worker(s)"
+            going = (f", {len(running)} running (the longest for "
+                     f"{duration(max(running.values()))})" if running else "")
+            self.sweep.log(f"    [{len(done)}/{len(self.runs)} runs{going}] elapsed "
+                           f"{duration(now - self.start_time)}, {to_go}", flush=True)
+
+
+class _Heartbeat:
+    """Within the block, a thread prints the progress line when HEARTBEAT seconds have passed
+    without one (a long run in progress)."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self):
+        while not self.stop.wait(1.0):
+            if time.perf_counter() - self.progress.last >= HEARTBEAT:
+                self.progress.line()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()

@@ -177,3 +177,26 @@ def test_without_dask_a_clear_message(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     with pytest.raises(SystemExit, match="pip install"):
         Sweep("t", scheduler="tcp://127.0.0.1:1", path=tmp_path / "runs.jsonl")
+
+
+def slow(seconds, seed):
+    import time
+    time.sleep(seconds)
+    return seed
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_goes_on_while_long_runs_go_on(tmp_path, monkeypatch, jobs):
+    """While no run finishes, a line of progress every HEARTBEAT seconds says how many runs are
+    going and for how long; the time left counts what the running runs have already had."""
+    import _sweep
+    monkeypatch.setattr(_sweep, "HEARTBEAT", 0.3)
+    lines = []
+    runs = [Run(slow, (1.2,), seed, f"slow {seed}") for seed in range(3)]
+    with Sweep("hb", jobs=jobs, path=tmp_path / "r.jsonl",
+               log=lambda text, **kw: lines.append(text)) as sweep:
+        assert sweep.run(runs) == [0, 1, 2]
+    beats = [l for l in lines if "running (the longest for" in l]
+    assert len(beats) >= 2, lines
+    assert any("no run finished yet" in l for l in beats)
+    assert any("to go on" in l for l in beats[1:]), lines
