@@ -369,13 +369,22 @@ NMF_COLUMNS = [("epoch", "%5d"), ("GOPs", "%10.2f"), ("aveiter", "%9.2f"),
 
 
 def _run_nmf(args):
+    from ._nmf_engine import pinv_codes
+    from ._training import rms
     from .nmf import RRRNMF
     run = _Run(args, NMF_COLUMNS, ["dat"])
     if args.rrrerr:
         run.paths["rrrerr"] = check_output(args.rrrerr, "RRR_err file")
     X = _read_data(args.datafile, labelled=False)
+    # the published RRRnmf reads whole batches in file order: the items after the last whole
+    # batch are never trained on, but its reconerr (over more than one batch) covers them
+    n_batches = len(X) // args.batchsize
+    if n_batches == 0:
+        raise CLIError(f"{args.datafile} has {len(X)} items, fewer than one batch of "
+                       f"{args.batchsize} (RRRnmf trains on whole batches only)")
     model = RRRNMF(args.codenodes, batch_size=args.batchsize, epochs=1, max_iter=args.itermax,
-                   beta=args.beta, omega=args.wnorm, tol=args.errstop, random_state=args.seed)
+                   beta=args.beta, omega=args.wnorm, tol=args.errstop, encoder="pinv",
+                   random_state=args.seed)
     model._validate_params()
     run.open_log()
     if args.rrrerr:
@@ -384,8 +393,12 @@ def _run_nmf(args):
 
     def after_epoch(epoch):
         h = model.history_
-        run.row((epoch, h["gwms"][-1], h["iters"][-1], h["err_first"][-1], h["recon_err"][-1]))
-        rows = [model.components_.T, [], model.last_batch_codes_]
+        H = model.components_
+        # one batch: its consensus codes; more: the pseudo-inverse encoder's (eq 12-13), of
+        # every item
+        recon = h["recon_err"][-1] if n_batches == 1 else rms(X - pinv_codes(X, H) @ H)
+        run.row((epoch, h["gwms"][-1], h["iters"][-1], h["err_first"][-1], recon))
+        rows = [H.T, [], model.last_batch_codes_]
         write_whole(run.paths["dat"], "".join(_fmt_values(r) + "\n" for part in rows
                                               for r in (part if len(part) else [[]])))
         if args.rrrerr:
@@ -394,7 +407,8 @@ def _run_nmf(args):
             written[0] = len(model.rrr_err_)
         return False
 
-    interrupted = run.epochs(args.epochs, lambda e: model.partial_fit(X), after_epoch)
+    X_trained = X[:n_batches * args.batchsize]
+    interrupted = run.epochs(args.epochs, lambda e: model.partial_fit(X_trained), after_epoch)
     return run.finish(interrupted, iterations=getattr(model, "n_iter_", 0))
 
 

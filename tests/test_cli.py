@@ -597,3 +597,22 @@ def test_threads_zero_is_refused(files, capsys):
         main(["RRRclass", "train.txt", "test.txt", "c.net", "100", "1", "2", "0", "1", "2", "1",
               "0.1", "t", "--threads", "0"])
     assert "--threads: expected a positive integer" in capsys.readouterr().err
+
+
+def test_rrrnmf_trains_on_whole_batches_and_measures_every_item(files):
+    """As the published RRRnmf: batches of the file's items in order, the items after the last
+    whole batch left out of training; with more than one batch, reconerr is the pseudo-inverse
+    encoder's (eq 12-13) over every item."""
+    from lwl.datasets import letter_montages
+    X = letter_montages(110, random_state=0)[:, :64]
+    write_data_file("l.txt", X)
+    assert main(["RRRnmf", "l.txt", "4", "25", "1", "3", "1", "2", "0", "l", "--seed", "0",
+                 "-q"]) == 0
+    _, _, rows, tail = _log(files / "l.log")
+    assert tail[1] == "12 iterations"                   # 4 whole batches of 25, 3 iterations
+    W = np.array([[float(v) for v in line.split()]
+                  for line in (files / "l.dat").read_text().split("\n\n")[0].splitlines()])
+    codes = np.maximum(X @ np.linalg.pinv(W.T), 0)
+    assert float(rows[0].split()[4]) == pytest.approx(np.sqrt(np.mean((X - codes @ W.T) ** 2)),
+                                                      abs=2e-6)
+    assert main(["RRRnmf", "l.txt", "4", "200", "1", "3", "1", "2", "0", "m", "-q"]) == 2
