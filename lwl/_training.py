@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - older scikit-learn has no callback API
 STATUSES = {
     "converged": "the last batch reached RRR_err < tol (a fixed point: its A point is a solution)",
     "max_iter": "every epoch ran; the last batch stopped at its iteration cap",
+    "partial_fit": "partial_fit ran its epoch; the last batch stopped at its iteration cap",
     "early_stopping": "the validation error did not improve for n_iter_no_change epochs",
     "callback": "a callback asked to stop",
     "interrupted": "Ctrl-C (KeyboardInterrupt)",
@@ -141,6 +142,8 @@ def fit_epochs(estimator, trainer, *, reset, rng, validation, n_epochs=None, X=N
     status = run_epochs(estimator, trainer, estimator.epochs if n_epochs is None else n_epochs,
                         history, validation=validation,
                         n_iter_no_change=estimator.n_iter_no_change, X=X, y=y)
+    if n_epochs is not None and status == "max_iter":  # partial_fit: one epoch of many
+        status = "partial_fit"
     errs = np.asarray(trainer.rrr_err)
     iters = np.asarray(trainer.batch_iters, dtype=np.int64)
     if not reset:

@@ -242,3 +242,13 @@ def test_callbacks_see_every_epoch():
 
     m = small(epochs=5).set_callbacks(StopAfterTwo()).fit(X, y)
     assert m.status_ == "callback" and len(m.history_["epoch"]) == 2
+
+
+def test_status_after_partial_fit_says_an_epoch_ran():
+    from lwl._training import STATUSES
+    X, y = blobs()
+    clf = RRRClassifier((8,), batch_size=64, rrr_iter=5, random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.status_ == "partial_fit" and "partial_fit ran its epoch" in STATUSES[clf.status_]
+    clf.set_params(epochs=2).fit(X, y)
+    assert clf.status_ == "max_iter"
