@@ -11,8 +11,8 @@ from .generative import RRRGenerator
 from .nmf import RRRNMF
 
 from ._persist import load
+from ._version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["RRRAutoencoder", "RRRClassifier", "RRRFPAClassifier", "RRRGenerator", "RRRNMF",
            "datasets", "load", "__version__"]
 

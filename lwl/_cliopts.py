@@ -5,8 +5,11 @@ of ``--omega`` come from ``RRRNMF``'s signature, its ``_parameter_constraints`` 
 import argparse
 import inspect
 import math
+import os
 import re
+import tempfile
 from numbers import Integral, Real
+from pathlib import Path
 
 from sklearn.utils._param_validation import (Interval, InvalidParameterError, StrOptions,
                                              validate_parameter_constraints)
@@ -187,3 +190,39 @@ def _show(value):
 def estimator_params(args, options):
     """{parameter: value} of the parsed ``args`` for ``options``."""
     return {name: getattr(args, name) for _, name in options}
+
+
+# ------------------------------------------------------------------ shared plumbing
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def check_output(path, what="output file"):
+    """Refuse, before any work, an output path that cannot be written: a folder that does not
+    exist, a directory in its place, a folder that refuses a new file."""
+    path = Path(path)
+    if path.is_dir():
+        raise CLIError(f"the {what} {path} is a directory")
+    parent = path.parent
+    if not parent.exists():
+        raise CLIError(f"cannot write the {what} {path}: the folder {parent} does not exist")
+    if not parent.is_dir():
+        raise CLIError(f"cannot write the {what} {path}: {parent} is not a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise CLIError(f"cannot write the {what} {path}: permission denied")
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".lwl-check-"):
+            pass
+    except OSError as exc:
+        raise CLIError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def data_file(path, labelled):
+    """Read a data file of the published programs; a missing file or a directory is a CLIError."""
+    from .io import read_data_file
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"no such file: {path}")
+    return read_data_file(p, labelled=labelled)

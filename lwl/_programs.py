@@ -49,10 +49,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cliopts import _converter, whole_number
+from ._cliopts import (EXIT_INTERRUPTED, CLIError, _converter, check_output, data_file,
+                       whole_number)
 from ._progress import reporting
 from ._interrupt import sigint_noted
-from .cli import EXIT_INTERRUPTED, CLIError, check_output
 from .io import data_file_text, net_file_text, write_whole
 
 
@@ -341,11 +341,6 @@ def _fmt_values(values):
     return "".join(f"{v:f} " for v in values)
 
 
-def _read_data(path, labelled):
-    from .cli import _data_file
-    return _data_file(path, labelled)
-
-
 def _read_net(path, kind, program):
     from .io import FormatError, read_net_file
     if not Path(path).exists():
@@ -375,7 +370,7 @@ def _run_nmf(args):
     run = _Run(args, NMF_COLUMNS, ["dat"])
     if args.rrrerr:
         run.paths["rrrerr"] = check_output(args.rrrerr, "RRR_err file")
-    X = _read_data(args.datafile, labelled=False)
+    X = data_file(args.datafile, labelled=False)
     # the published RRRnmf reads whole batches in file order: the items after the last whole
     # batch are never trained on, but its reconerr (over more than one batch) covers them
     n_batches = len(X) // args.batchsize
@@ -426,8 +421,8 @@ def _run_class(args):
     rates = (["batchfp", "batchtn", "trainfp", "traintn", "testfp", "testtn"] if fp
              else ["batcherr", "trainerr", "testerr"])
     run = _Run(args, CLASS_COLUMNS + [(r, "%10.6f") for r in rates], outputs[program])
-    X, y = _read_data(args.trainfile, labelled=True)
-    X_test, y_test = _read_data(args.testfile, labelled=True)
+    X, y = data_file(args.trainfile, labelled=True)
+    X_test, y_test = data_file(args.testfile, labelled=True)
     net = _read_net(args.netfile, "classifier", program)
     n_data, _, n_class = net.sizes
     for what, A, labels, path in (("training", X, y, args.trainfile),
@@ -502,7 +497,7 @@ AUTO_COLUMNS = CLASS_COLUMNS + [(n, "%10.6f") for n in ("dataerr", "codeerr", "d
 def _run_auto(args):
     from .autoencoder import RRRAutoencoder, check_activation_range
     run = _Run(args, AUTO_COLUMNS, ["dat", "decode", "err"])
-    X = _read_data(args.datafile, labelled=None)
+    X = data_file(args.datafile, labelled=None)
     X = X[0] if isinstance(X, tuple) else X
     net = _read_net(args.netfile, "autoencoder", "RRRauto")
     if X.shape[1] != net.sizes[0]:
@@ -705,7 +700,7 @@ def _run_encode(args):
         if args.out is not None:
             check_output(args.out)   # before any work
         model = _autoencoder_of(netfile, paramfile, "encode")
-        data = _read_data(datafile, labelled=None)
+        data = data_file(datafile, labelled=None)
         A, y = data if isinstance(data, tuple) else (data, None)
         return _write_out(args.out, data_file_text(model.transform(A), y))
     if args.out is not None:
@@ -719,7 +714,7 @@ def _run_encode(args):
     truefrac = _cli_real(args.words[5], "truefrac")
     out = check_output(f"{args.words[6]}.encode", "output file id.encode")
     model = _autoencoder_of(netfile, paramfile, "encode")
-    data = _read_data(datafile, labelled=None)
+    data = data_file(datafile, labelled=None)
     A = data[0] if isinstance(data, tuple) else data
     seed = args.seed
     if seed is None:
@@ -750,7 +745,7 @@ def _run_decode(args):
     out = (check_output(f"{args.words[3]}.decode", "output file id.decode")
            if len(args.words) == 4 else args.out and check_output(args.out))
     model = _autoencoder_of(netfile, paramfile, "decode")
-    data = _read_data(codefile, labelled=None)
+    data = data_file(codefile, labelled=None)
     Z, y = data if isinstance(data, tuple) else (data, None)
     decoded = model.inverse_transform(Z)
     if len(args.words) == 4:

@@ -13,9 +13,7 @@ Every argument and every output path is checked before any work starts; Ctrl-C s
 cleanly and saves what it has (exit status 130).
 """
 import argparse
-import os
 import sys
-import tempfile
 import time
 import warnings
 from functools import partial
@@ -23,44 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._cliopts import CLIError, add_estimator_options, estimator_params, whole_number
+from ._cliopts import (EXIT_ERROR, EXIT_INTERRUPTED, CLIError, add_estimator_options,
+                       check_output, data_file, estimator_params, whole_number)
 from ._interrupt import sigint_noted
-
-EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
-
-
-# ------------------------------------------------------------------ shared plumbing
-
-def check_output(path, what="output file"):
-    """Refuse, before any work, an output path that cannot be written: a folder that does not
-    exist, a directory in its place, a folder that refuses a new file."""
-    path = Path(path)
-    if path.is_dir():
-        raise CLIError(f"the {what} {path} is a directory")
-    parent = path.parent
-    if not parent.exists():
-        raise CLIError(f"cannot write the {what} {path}: the folder {parent} does not exist")
-    if not parent.is_dir():
-        raise CLIError(f"cannot write the {what} {path}: {parent} is not a folder")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise CLIError(f"cannot write the {what} {path}: permission denied")
-    try:
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".lwl-check-"):
-            pass
-    except OSError as exc:
-        raise CLIError(f"cannot write the {what} {path}: {exc.strerror or exc}") from None
-    return path
-
-
-def _data_file(path, labelled):
-    """Read a data file of the published programs; a missing file or a directory is a CLIError."""
-    from .io import read_data_file
-    p = Path(path)
-    if not p.exists():
-        raise CLIError(f"no such file: {path}")
-    return read_data_file(p, labelled=labelled)
-
 
 def _load_array(spec):
     """.npy, .csv or a data file of the published programs (labels dropped)."""
@@ -75,7 +38,7 @@ def _load_array(spec):
         elif spec.endswith(".csv"):
             X = np.loadtxt(p, delimiter=",", ndmin=2)
         else:
-            X = _data_file(p, labelled=None)
+            X = data_file(p, labelled=None)
             return X[0] if isinstance(X, tuple) else X
     except (ValueError, OSError, EOFError) as exc:
         raise CLIError(f"{spec}: not a readable {p.suffix} file ({exc})") from None
@@ -214,10 +177,10 @@ def _classify_data(spec, test_spec, seed):
                     "to evaluate on a test file)")
             return X, y, None, None, note
     else:
-        X, y = _data_file(spec, labelled=True)
+        X, y = data_file(spec, labelled=True)
     if test_spec is None:
         return X, y, None, None, "no test set (pass --test FILE to evaluate on one)"
-    X_test, y_test = _data_file(test_spec, labelled=True)
+    X_test, y_test = data_file(test_spec, labelled=True)
     if X_test.shape[1] != X.shape[1]:
         raise CLIError(f"the test file {test_spec} has {X_test.shape[1]} values per item; the "
                        f"training data have {X.shape[1]}")
@@ -368,7 +331,7 @@ def _raw_formatter(prog):
 
 
 def build_parser():
-    from . import __version__
+    from ._version import __version__
     from ._programs import add_program_parsers
     from .autoencoder import RRRAutoencoder
     from .classifier import RRRClassifier, RRRFPAClassifier
