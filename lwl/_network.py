@@ -21,7 +21,7 @@ from .io import NetFile, NetParams, read_net_file, read_param_file, write_net_fi
 NET_CONSTRAINT = [None, str, os.PathLike, NetFile]
 
 
-class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
+class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator, abstract=True):
     """Base of the estimators trained on :class:`lwl._engine.Engine`.
 
     Subclasses set ``_net_kind`` ('classifier' or 'autoencoder'), implement
@@ -82,7 +82,23 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
         ``Omega margin zig`` (margin as the published RRRauto takes it: Delta / 2).  Numbers
         are written in their shortest exact form, so ``load_params`` gives them back bit for
         bit; ``exact=False`` writes them as the published programs do (six decimals).
-        ``net_path``: also write the net file the parameters belong to."""
+        ``net_path``: also write the net file the parameters belong to.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The parameter file to write (replaced whole; a path ending in ``.zip`` gives a
+            zip holding the one file).
+        net_path : str, path-like or None, default=None
+            Where to write the net file as well; None writes none.
+        exact : bool, default=True
+            Write every number in its shortest exact form (True) or with six decimals, as
+            the published programs do (False).
+
+        Returns
+        -------
+        None
+        """
         check_is_fitted(self, "_weights")
         net = self._graph.to_net()
         omega, margin, zig = self._param_header()
@@ -92,7 +108,18 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
             write_net_file(net_path, net)
 
     def save_net(self, path):
-        """Write the fitted network as the published programs' net file."""
+        """Write the fitted network as the published programs' net file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The net file to write (replaced whole; a path ending in ``.zip`` gives a zip
+            holding the one file).
+
+        Returns
+        -------
+        None
+        """
         check_is_fitted(self, "_weights")
         write_net_file(path, self._graph.to_net())
 
@@ -100,7 +127,22 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator):
     def load_params(cls, path, net, **params):
         """A fitted estimator from a parameter file of the published programs (``path``) and
         the net file it belongs to (``net``: a path or a NetFile); ``params`` are further
-        hyperparameters (see the subclass for those that matter to predictions)."""
+        hyperparameters (see the subclass for those that matter to predictions).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The parameter file.
+        net : str, path-like or lwl.io.NetFile
+            The net file the parameters belong to, or the NetFile read from it.
+        **params : dict
+            Further hyperparameters of the estimator.
+
+        Returns
+        -------
+        estimator : NetworkEstimator
+            A fitted estimator of the class this method is called on.
+        """
         est = cls(net=net, **params)
         netfile = est._net_file()
         extra = est._params_from_file(netfile, read_param_file(path, netfile))

@@ -51,7 +51,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     encoder_layer_sizes : tuple of int, default=()
         Hidden layers from the data to the codes (``()``: data straight to codes).
     n_codes : int, default=10
-        Code nodes |C|.
+        Code nodes ``|C|``.
     decoder_layer_sizes : tuple of int or None, default=None
         Hidden layers from the codes back to the data; None mirrors the encoder.
     activation : {'zigmoid', 'step'}, default='zigmoid'
@@ -69,7 +69,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     beta : float in (0, 1], default=1.0
         RRR step size.
     data_batch, code_batch : int, default=200, 20
-        |K_d| and |K_c| (section 6.1); a data batch larger than the data is clipped.
+        ``|K_d|`` and ``|K_c|`` (section 6.1); a data batch larger than the data is clipped.
     rrr_iter : int, default=50
         RRR iterations per batch.
     tol : float, default=1e-9
@@ -97,7 +97,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     Attributes
     ----------
     n_codes_ : int
-        Code nodes |C| of the fitted net.
+        Code nodes ``|C|`` of the fitted net.
     code_distribution_ : ndarray (n_samples, n_codes)
         The training data's codes under the final encoder; column i is the empirical
         distribution Z_i of code node i (eq 37, Fig 20), which ``sample_codes`` draws from.
@@ -117,7 +117,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         RRR_err (eq 42) of every iteration, all batches in order (Fig 19).
     batch_iters_ : ndarray of int
         RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
-    gwms_, n_iter_, status_ : as in the other estimators (|K| = data_batch + code_batch).
+    gwms_, n_iter_, status_ : as in the other estimators (``|K|`` = data_batch + code_batch).
     n_features_in_ : int
     """
 
@@ -225,7 +225,22 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Train on X (n_samples, n_features) with values in the activation's range."""
+        """Train on X (n_samples, n_features) with values in the activation's range.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, with values in the activation's range ({0, 1} for the step, [0, 1]
+            for the zigmoid). float32 data train on a single-precision state; data of any
+            other dtype train in float64.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         reset = not (self.warm_start and hasattr(self, "_weights"))
         self._fit(X, reset)
         return self
@@ -233,7 +248,22 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
-        """One epoch over X, starting from the parameters learnt so far."""
+        """One epoch over X, starting from the parameters learnt so far.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, with values in the activation's range ({0, 1} for the step, [0, 1]
+            for the zigmoid). float32 data train on a single-precision state; data of any
+            other dtype train in float64.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         self._fit(X, reset=not hasattr(self, "_weights"), n_epochs=1)
         return self
 
@@ -273,7 +303,19 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         return feed_around(self._predict_engine(X.dtype), g.data_nodes, X, "f", g.data_nodes)
 
     def transform(self, X):
-        """The encoder E: codes (n_samples, n_codes) of X (a forward pass, section 6.1.1)."""
+        """The encoder E: codes (n_samples, n_codes) of X (a forward pass, section 6.1.1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with values in the activation's range.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_codes)
+            The values of the ``n_codes_`` code nodes, in X's dtype (float32 for float32 X,
+            else float64).
+        """
         check_is_fitted(self, "_weights")
         X = validate_data(self, X, reset=False, dtype=STATE_DTYPES, order="C")
         check_activation_range(X, self.activation, "X")
@@ -281,7 +323,20 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
 
     def inverse_transform(self, X):
         """The decoder D: data (n_samples, n_features) decoded from codes X (n_samples,
-        n_codes) in the activation's range."""
+        n_codes) in the activation's range.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_codes)
+            Codes, a column per code node (``n_codes_`` of them), with values in the
+            activation's range.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The values of the data nodes, in the codes' dtype (float32 for float32 codes,
+            else float64).
+        """
         check_is_fitted(self, "_weights")
         Z = check_array(X, dtype=STATE_DTYPES, input_name="codes")
         if Z.shape[1] != self.n_codes_:
@@ -291,7 +346,21 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         return self._decode(Z)
 
     def score(self, X, y=None):
-        """Minus data_err (eq 40) of X through encoder and decoder (higher is better)."""
+        """Minus data_err (eq 40) of X through encoder and decoder (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with values in the activation's range.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-data_err``: minus the rms, over all items and data nodes, of the difference
+            between X and its reconstruction through encoder and decoder (0 is perfect).
+        """
         check_is_fitted(self, "_weights")
         X = validate_data(self, X, reset=False, dtype=STATE_DTYPES, order="C")
         check_activation_range(X, self.activation, "X")
@@ -315,7 +384,26 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         activation (zigmoid when zig is 1, else the step) come from the file. ``X``: data
         whose codes become ``code_distribution_``, which ``sample_codes`` draws from (a
         parameter file does not carry it). Other ``params`` are hyperparameters for later
-        fits."""
+        fits.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The parameter file.
+        net : str, path-like or lwl.io.NetFile
+            The autoencoder net file the parameters belong to, or the NetFile read from it.
+        X : array-like of shape (n_samples, n_features), default=None
+            Data with values in the activation's range whose codes become
+            ``code_distribution_``; None leaves it unset (``sample_codes`` then raises
+            NotFittedError).
+        **params : dict
+            Further hyperparameters of the estimator, for later fits.
+
+        Returns
+        -------
+        estimator : RRRAutoencoder
+            A fitted autoencoder, ready to encode and decode.
+        """
         est = super().load_params(path, net, **params)
         est.n_codes_ = len(est._graph.code_nodes)
         if X is not None:
@@ -335,7 +423,21 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
 
     def sample_codes(self, n_samples, random_state=None):
         """``n_samples`` codes of the iDE code: every code node's value drawn independently
-        from its empirical distribution on the training data (eq 37)."""
+        from its empirical distribution on the training data (eq 37).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of codes to draw.
+        random_state : int, numpy.random.Generator or None, default=None
+            Seeds the draws (not the estimator's ``random_state``); None: fresh entropy.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_codes)
+            The codes, a column per code node, with values of ``code_distribution_`` and
+            its dtype (float32 for a model trained on float32 data, else float64).
+        """
         check_is_fitted(self, "code_distribution_")
         rng = check_random_state(random_state)
         Z = self.code_distribution_

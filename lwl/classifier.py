@@ -43,7 +43,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     beta : float in (0, 1], default=1.0
         RRR step size.
     batch_size : int, default=128
-        Items per batch |K|; clipped, with a warning, to the training data's size.
+        Items per batch ``|K|``; clipped, with a warning, to the training data's size.
     rrr_iter : int, default=100
         RRR iterations per batch (the cap); ``tol`` may stop a batch earlier.
     tol : float, default=1e-9
@@ -94,7 +94,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         the epoch's batches, exempted items not counted), ``train_err``, ``test_err`` (with
         ``eval_set``; else None), ``val_err`` (with early stopping), ``seconds``.
     gwms_ : float
-        Work, 1e-9 x iterations x |K| x |E| (eq 24), that of an interrupted fit included.
+        Work, 1e-9 x iterations x ``|K|`` x ``|E|`` (eq 24), that of an interrupted fit included.
     n_iter_ : int
         RRR iterations over all batches, those of an interrupted fit included.
     rrr_err_ : ndarray
@@ -103,9 +103,9 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
     status_ : str
         Why the last fit stopped: 'converged' (the last batch reached RRR_err < tol),
-        'max_iter' (every epoch ran), 'early_stopping', 'callback' or 'interrupted' (Ctrl-C:
-        the parameters are the best reached, lowest training error among the epoch ends and
-        the moment of the interruption).
+        'max_iter' (every epoch ran), 'partial_fit' (its one epoch ran), 'early_stopping',
+        'callback' or 'interrupted' (Ctrl-C: the parameters are the best reached, lowest
+        training error among the epoch ends and the moment of the interruption).
     exempted_ : ndarray of int
         Indices of the training items exempted in the last epoch.
     relabeled_ : ndarray (n, 2)
@@ -211,6 +211,23 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
 
         ``eval_set=(X_test, y_test)`` adds the test error of every epoch to ``history_``, so
         one call gives the published program's per-epoch log.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. float32 data train on a single-precision state; data of any other
+            dtype train in float64.
+        y : array-like of shape (n_samples,)
+            Class labels, of at least two classes.
+        eval_set : tuple of (X_test, y_test) or None, default=None
+            Test data, array-like of shape (n_test_samples, n_features), and their labels,
+            every one a class of y; the error of every epoch on them goes to ``history_``
+            (``test_err``; ``test_fp`` and ``test_tn`` for :class:`RRRFPAClassifier`).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
         """
         reset = not (self.warm_start and hasattr(self, "_weights"))
         return self._fit(X, y, reset=reset, eval_set=eval_set)
@@ -219,7 +236,23 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
         """One epoch over (X, y), starting from the parameters learnt so far. The first call
-        needs ``classes``, every label that any call will see (as MLPClassifier)."""
+        needs ``classes``, every label that any call will see (as MLPClassifier).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels, every one among ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every label that any call will see. Needed on the first call; on a later call it
+            may be omitted, and when given it must hold the classes of the first call.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         reset = not hasattr(self, "_weights")
         if reset:
             if classes is None:
@@ -313,7 +346,26 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         published programs' labels). ``omega`` must be the Omega the parameters were trained
         with (RRRclass's ``wnorm``: the forward pass divides by it); ``activation`` that of
         the hidden nodes. Other ``params`` are hyperparameters for later fits (a warm start
-        continues from the file's parameters)."""
+        continues from the file's parameters).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The parameter file.
+        net : str, path-like or lwl.io.NetFile
+            The net file the parameters belong to (a classifier's net), or the NetFile read
+            from it.
+        classes : array-like of shape (n_class_nodes,), default=None
+            The label of each class node, in node order; None: ``0 .. n_class-1``.
+        **params : dict
+            Further hyperparameters of the estimator (``omega``, ``activation``, ...).
+
+        Returns
+        -------
+        estimator : RRRClassifier
+            A fitted estimator, ready to predict, of the class this method is called on
+            (``RRRFPAClassifier.load_params`` gives an RRRFPAClassifier).
+        """
         est = super().load_params(path, net, **params)
         n_class = len(est._graph.class_nodes)
         est.classes_ = (np.arange(n_class) if classes is None
@@ -341,16 +393,56 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
 
     def decision_function(self, X):
         """``y - b`` of the class nodes after a forward pass (n_samples, n_classes); for two
-        classes, as scikit-learn, the 1-D score of ``classes_[1]`` minus that of ``classes_[0]``."""
+        classes, as scikit-learn, the 1-D score of ``classes_[1]`` minus that of ``classes_[0]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The class nodes' ``y - b``, a column per class of ``classes_``; for two classes
+            the 1-D difference (positive: ``classes_[1]``). In X's dtype (float32 for float32
+            X, else float64).
+        """
         z = self._decision(X)
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict(self, X):
+        """The class of every item: that of the class node with the largest ``y - b``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The predicted labels, values of ``classes_``.
+        """
         z = self._decision(X)
         return self.classes_[np.argmax(z, axis=1)]
 
     def score(self, X, y, sample_weight=None):
-        """Accuracy; labels the model has not seen raise ValueError."""
+        """Accuracy; labels the model has not seen raise ValueError.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test data.
+        y : array-like of shape (n_samples,)
+            True labels of X, every one a class of ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights; None weighs every item alike.
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of the items of X whose predicted class is their label.
+        """
         pred = np.argmax(self._decision(X), axis=1)
         return float(np.average(pred == self._label_indices(np.asarray(y), "y"),
                                 weights=sample_weight))

@@ -82,7 +82,23 @@ class RRRGenerator(PersistMixin, BaseEstimator):
     def fit(self, X, y=None, X_test=None):
         """Train the autoencoder on X, then the classifier on genuine and fake codes.
         ``X_test``: data whose encodings, with as many new fakes, make the classifier's eval
-        set (its history then has test fp and tn, Figs 22-23)."""
+        set (its history then has test fp and tn, Figs 22-23).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, with values in the autoencoder's activation range. With
+            ``prefit=True``, the data the autoencoder was fitted on.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        X_test : array-like of shape (n_test_samples, n_features), default=None
+            Test data for the classifier's eval set; None: no eval set.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         rng = check_random_state(self.random_state)
         if self.prefit:
             if self.autoencoder is None:
@@ -110,7 +126,27 @@ class RRRGenerator(PersistMixin, BaseEstimator):
     def sample_codes(self, n_samples, random_state=None, max_draws=None):
         """``n_samples`` iDE codes the classifier accepts, drawn in rounds; returns the codes
         and the acceptance rate of all draws.  Stops with fewer after ``max_draws`` draws
-        (default 100 x n_samples).  ``n_samples=0`` draws nothing: no codes, rate nan."""
+        (default 100 x n_samples).  ``n_samples=0`` draws nothing: no codes, rate nan.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of accepted codes wanted (0 or more).
+        random_state : int, numpy.random.Generator or None, default=None
+            Seeds the draws (not the estimator's ``random_state``); None: fresh entropy.
+        max_draws : int or None, default=None
+            Most codes to draw in all; None: 100 x ``n_samples``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_accepted, n_codes)
+            The accepted codes (n_codes: the code nodes of ``autoencoder_``), ``n_accepted =
+            n_samples`` unless ``max_draws`` ran out first; in the dtype of the autoencoder's
+            codes.
+        acceptance_rate : float
+            Fraction of all the codes drawn that the classifier accepted (nan when
+            ``n_samples=0``).
+        """
         check_is_fitted(self, "classifier_")
         check_scalar(n_samples, "n_samples", Integral, min_val=0)
         if max_draws is not None:
@@ -130,7 +166,26 @@ class RRRGenerator(PersistMixin, BaseEstimator):
 
     def sample(self, n_samples, random_state=None, max_draws=None):
         """``n_samples`` generated data (decodings of accepted codes) and the acceptance
-        rate."""
+        rate.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of accepted codes wanted (0 or more).
+        random_state : int, numpy.random.Generator or None, default=None
+            Seeds the draws (not the estimator's ``random_state``); None: fresh entropy.
+        max_draws : int or None, default=None
+            Most codes to draw in all; None: 100 x ``n_samples``.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_accepted, n_features)
+            The decodings of the accepted codes, ``n_accepted = n_samples`` unless
+            ``max_draws`` ran out first (see ``sample_codes``).
+        acceptance_rate : float
+            Fraction of all the codes drawn that the classifier accepted (nan when
+            ``n_samples=0``).
+        """
         Z, rate = self.sample_codes(n_samples, random_state, max_draws)
         if not len(Z):  # none asked for, or none accepted within max_draws
             return np.empty((0, self.autoencoder_.n_features_in_)), rate

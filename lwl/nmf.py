@@ -92,11 +92,12 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     batch_iters_ : ndarray of int
         RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
     gwms_ : float
-        Work in giga-weight-multiplies, 1e-9 * iterations * |K| * |E| (eq 24).
+        Work in giga-weight-multiplies, 1e-9 * iterations * ``|K|`` * ``|E|`` (eq 24).
     status_ : str
         Why the last fit stopped: 'converged' (the last batch reached RRR_err < tol: a
-        solution), 'max_iter', 'early_stopping', 'callback' or 'interrupted' (Ctrl-C; the
-        attributes then hold the features reached, usable by ``transform``).
+        solution), 'max_iter', 'partial_fit' (its one epoch ran), 'early_stopping',
+        'callback' or 'interrupted' (Ctrl-C; the attributes then hold the features reached,
+        usable by ``transform``).
     history_ : dict of lists
         Per epoch: ``epoch``, ``gwms`` (cumulative), ``iters`` (mean per batch),
         ``err_first`` and ``err_last`` (mean RRR_err at the first and last iteration of a
@@ -156,7 +157,24 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, H=None):
-        """Learn the features of X (n_samples, n_features), non-negative. Returns self."""
+        """Learn the features of X (n_samples, n_features), non-negative. Returns self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Non-negative training data. float32 data run on a single-precision state (and
+            give float32 ``components_``); data of any other dtype run in float64.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        H : array-like of shape (n_components, n_features), default=None
+            The initial features, with ``init='custom'`` only (it then needs them); every
+            row is rescaled to norm ``omega``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         self._fit(X, H, reset=True)
         return self
 
@@ -167,6 +185,24 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
 
         When one batch was solved (``status_ == 'converged'``) these are the consensus codes
         of the RRR solution; otherwise those of ``transform`` under the final features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Non-negative training data. float32 data run on a single-precision state; data
+            of any other dtype run in float64.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        H : array-like of shape (n_components, n_features), default=None
+            The initial features, with ``init='custom'`` only (it then needs them); every
+            row is rescaled to norm ``omega``.
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+            The codes of X, in X's dtype (float32 for float32 X, else float64). With
+            ``early_stopping`` they are the codes of all of X (the held-out items included)
+            by ``encoder`` under the features kept.
         """
         return self._fit(X, H, reset=True)
 
@@ -174,7 +210,20 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """One epoch over X (batches of ``batch_size``), starting from the features learnt so
-        far (the first call starts as ``fit`` does). Returns self."""
+        far (the first call starts as ``fit`` does). Returns self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Non-negative training data, with the features of the earlier calls.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         self._fit(X, None, reset=not hasattr(self, "components_"), n_epochs=1)
         return self
 
@@ -244,14 +293,37 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
 
     def transform(self, X):
         """Codes W (n_samples, n_components) of X under the learned features, by ``encoder``:
-        non-negative least squares (default) or the pseudo-inverse encoder of eq 12-13."""
+        non-negative least squares (default) or the pseudo-inverse encoder of eq 12-13.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Non-negative data to encode.
+
+        Returns
+        -------
+        W : ndarray of shape (n_samples, n_components)
+            The non-negative codes of X, in X's dtype (float32 for float32 X, else float64).
+        """
         check_is_fitted(self, "components_")
         X = validate_data(self, X, reset=False, dtype=STATE_DTYPES, order="C")
         check_non_negative(X, f"{type(self).__name__}.transform (input X)")
         return self._encode(X)
 
     def inverse_transform(self, X):
-        """Data from codes: ``X @ components_``."""
+        """Data from codes: ``X @ components_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes W, as ``transform`` returns them.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The data the codes stand for, in the codes' dtype (float32 for float32 codes,
+            else float64).
+        """
         check_is_fitted(self, "components_")
         W = check_array(X, dtype=STATE_DTYPES, input_name="W")
         if W.shape[1] != self.n_components_:

@@ -68,11 +68,35 @@ class _OneHotOutputs(ClassifierMixin):
         return X, codes
 
     def decision_function(self, X):
-        """Network outputs (n, Q); for two classes, output 1 minus output 0 (n,) as sklearn."""
+        """Network outputs (n, Q); for two classes, output 1 minus output 0 (n,) as sklearn.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data (converted to float64).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The network's outputs, a column per class of ``classes_``; for two classes the
+            1-D difference (positive: ``classes_[1]``). float64.
+        """
         F = self._network(_check_predict_X(self, X))
         return F[:, 1] - F[:, 0] if self.classes_.shape[0] == 2 else F
 
     def predict(self, X):
+        """The class of every item: that of the largest network output.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data (converted to float64).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The predicted labels, values of ``classes_``.
+        """
         F = self._network(_check_predict_X(self, X))
         return self.classes_[np.argmax(F, axis=1)]
 
@@ -282,6 +306,20 @@ class AnalyticReLUClassifier(_OneHotOutputs, _AnalyticReLU):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
+        """Fit the network to the one-hot encoding of y by analytic alternating least squares.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (converted to float64).
+        y : array-like of shape (n_samples,)
+            Class labels, of at least two classes.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         X, codes = self._validate_fit_data(X, y)
         return self._fit(X, np.eye(self.classes_.shape[0])[codes])
 
@@ -296,11 +334,38 @@ class AnalyticReLURegressor(RegressorMixin, _AnalyticReLU):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
+        """Fit the network to y by analytic alternating least squares.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (converted to float64).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Numeric targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         self._y_1d = y.ndim == 1
         return self._fit(X, y.reshape(y.shape[0], -1).astype(np.float64))
 
     def predict(self, X):
+        """The network's outputs for X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data (converted to float64).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted targets, float64, of the shape of the y given to ``fit``
+            (1-D for a 1-D y).
+        """
         F = self._network(_check_predict_X(self, X))
         return F[:, 0] if self._y_1d else F
 

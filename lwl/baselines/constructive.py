@@ -67,6 +67,21 @@ class ConstructiveReLUClassifier(_OneHotOutputs, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
+        """Build the network from the class means of X (no iterative training).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (converted to float64).
+        y : array-like of shape (n_samples,)
+            Class labels, of at least two classes; the class means of X must be linearly
+            (with ``center=True`` affinely) independent.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
         X, codes = self._validate_fit_data(X, y)
         n, M = X.shape
         Q = self.classes_.shape[0]
