@@ -16,8 +16,3 @@ from ._version import __version__
 __all__ = ["RRRAutoencoder", "RRRClassifier", "RRRFPAClassifier", "RRRGenerator", "RRRNMF",
            "datasets", "load", "__version__"]
 
-
-def _estimator_classes():
-    """The estimators a model file may hold, by class name."""
-    return {c.__name__: c for c in (RRRAutoencoder, RRRClassifier, RRRFPAClassifier,
-                                    RRRGenerator, RRRNMF)}

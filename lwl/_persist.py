@@ -109,7 +109,7 @@ def save(est, path):
 
 
 def _version():
-    from . import __version__
+    from ._version import __version__
     return __version__
 
 
@@ -171,8 +171,7 @@ class _Reader:
         raise self.fail(f"{key} is not a value this format holds")
 
     def estimator(self, doc, key="the estimator"):
-        from . import _estimator_classes
-        classes = _estimator_classes()
+        classes = _CLASSES
         if not isinstance(doc, dict) or doc.get("class") not in classes:
             raise self.fail(f"{key} is of no class lwl knows ({doc.get('class')!r})"
                             if isinstance(doc, dict) else f"{key} is malformed")
@@ -274,8 +273,20 @@ def load(path, cls=None):
     return est
 
 
+#: class name -> class, of every estimator a model file may hold (registered by PersistMixin)
+_CLASSES = {}
+
+
 class PersistMixin:
-    """``save(path)`` / ``cls.load(path)``: the self-describing file of :mod:`lwl._persist`."""
+    """``save(path)`` / ``cls.load(path)``: the self-describing file of :mod:`lwl._persist`.
+
+    Every subclass is registered by its name as one a model file may hold, unless it is
+    declared ``abstract=True`` (``class Base(PersistMixin, abstract=True)``)."""
+
+    def __init_subclass__(cls, abstract=False, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not abstract:
+            _CLASSES[cls.__name__] = cls
 
     #: attributes rebuilt on demand, never saved
     _not_saved = ("_predictor",)
@@ -284,13 +295,35 @@ class PersistMixin:
         """Save the estimator, fitted or not, to ``path``: a self-describing ``.npz`` archive
         (no pickle) holding its hyperparameters and fitted state; ``load`` gives it back
         exactly (predictions, warm starts and the random stream continue as if never saved).
-        The path is used as given (no suffix is added)."""
+        The path is used as given (no suffix is added).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (overwritten if it exists).
+
+        Returns
+        -------
+        None
+        """
         save(self, path)
 
     @classmethod
     def load(cls, path):
         """The estimator saved at ``path`` with ``save``; FormatError (a ValueError) naming the
-        file when it is not such a file or holds another estimator."""
+        file when it is not such a file or holds another estimator.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by ``save``.
+
+        Returns
+        -------
+        estimator : object
+            The saved estimator, an instance of the class this method is called on (or of a
+            subclass of it), fitted if it was saved fitted.
+        """
         return load(path, cls)
 
     def _check_loaded(self):

@@ -260,3 +260,19 @@ def test_model_file_errors_name_the_file(tmp_path):
                     + header + bytes(24))
     with pytest.raises(FormatError, match="hdr.npz: the array '__lwl__' is damaged"):
         lwl.load(tmp_path / "hdr.npz")
+
+
+class WiderClassifier(RRRClassifier):
+    """A model of a user's own, defined by subclassing: no registration step."""
+
+
+def test_a_subclass_is_saved_and_loaded_without_registering_it(tmp_path):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    m = WiderClassifier((4,), batch_size=20, rrr_iter=5, epochs=2, random_state=0).fit(X, y)
+    m.save(tmp_path / "w.npz")
+    back = lwl.load(tmp_path / "w.npz")
+    assert type(back) is WiderClassifier and np.array_equal(back.predict(X), m.predict(X))
+    # an abstract base is not a class a model file may name
+    from lwl._persist import _CLASSES
+    assert "NetworkEstimator" not in _CLASSES and _CLASSES["WiderClassifier"] is WiderClassifier
