@@ -494,22 +494,41 @@ static void degenerate_lane(const LWL_NET_WS *ws, int lo, int hi, const lwl_real
     }
 }
 
+/* What the edge pass of one block works on: its x and w [n_edges][L] (updated), its x_A
+ * [n_nodes][L], the lane weights (0 in padding lanes), and what it accumulates: the out-edge
+ * sums of x [n_nodes][L], the item sums of w [n_edges] and the squared error per lane. */
+typedef struct {
+    lwl_real *x, *w;
+    const lwl_real *xa, *lw;
+    lwl_real *xs;
+    double *part, *errv;
+} block_pass;
+
+/* One node's roots in the L lanes of a block (appendix B): e, sgn and f = 1 / (e (2 - e));
+ * deg[l] = 1 in degenerate lanes (e = 0), whose projections are then in dgx, dgw
+ * [indeg][L] (NULL when no lane is degenerate). */
+typedef struct {
+    const double *e, *sgn, *f, *deg, *dgx, *dgw;
+} node_roots;
+
 /* The edge part of project_update: the projection of every in-edge of node n (lanes of
  * one block) from its reflection, and the updates, in lwl_real (the root's e, sgn and
  * f = 1 / (e (2 - e)) rounded to it once); the error and the sums of w over items in
  * double, from runs of SUM_EDGES edges in lwl_real (add_lane_sums; SQUARES_RUN in float).
- * with_degenerate: take the lanes with deg[l] = 1 from dgx, dgw [indeg][L] (a separate
+ * with_degenerate: take the lanes with deg[l] = 1 from the roots' dgx, dgw (a separate
  * instance of the loop, so the common case pays nothing for them).  Edge t prefetches the
  * x and w of edge t + ahead (the next group's, whose reflection comes next). */
 LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
-                             lwl_real *restrict xk,
-                             lwl_real *restrict wk, const lwl_real *restrict xak,
-                             const double *restrict e, const double *restrict sgn,
-                             const double *restrict f, const double *restrict deg,
-                             const double *restrict dgx, const double *restrict dgw,
-                             int with_degenerate, const lwl_real *restrict lw,
-                             lwl_real *restrict xs, double *restrict part, double *restrict errv)
+                             const block_pass *bp, const node_roots *roots,
+                             int with_degenerate)
 {
+    /* the fields as restrict locals: the loop below is vectorised on that promise */
+    lwl_real *restrict xk = bp->x, *restrict wk = bp->w, *restrict xs = bp->xs;
+    const lwl_real *restrict xak = bp->xa, *restrict lw = bp->lw;
+    double *restrict part = bp->part, *restrict errv = bp->errv;
+    const double *restrict e = roots->e, *restrict sgn = roots->sgn, *restrict f = roots->f;
+    const double *restrict deg = roots->deg, *restrict dgx = roots->dgx;
+    const double *restrict dgw = roots->dgw;
     const lwl_real *restrict wa = ws->wa;
     const int *restrict src = ws->src;
     const lwl_real two = 2, beta = (lwl_real)ws->beta;
@@ -579,19 +598,17 @@ LWL_INLINE void update_edges(const LWL_NET_WS *ws, int lo, int hi, long ahead,
 }
 
 /* Project node n (lanes of block bk) given its roots e, sgn and reflected y (yr), and update
- * x, w, y, mult; accumulate the out-edge sums of x (xs), the item sums of w (part) and the
- * squared error per lane (errv, padding lanes included: the caller weights them out).
- * ahead: the prefetch distance (update_edges).  dg: scratch for degenerate lanes. */
+ * x, w, y, mult; accumulate the out-edge sums of x, the item sums of w and the squared error
+ * per lane (padding lanes included: the caller weights them out) into bp.  ahead: the
+ * prefetch distance (update_edges).  dg: scratch for degenerate lanes. */
 LWL_INLINE void project_update(LWL_NET_WS *ws, int n, long noff, long ahead,
-                               lwl_real *restrict xk, lwl_real *restrict wk,
-                               const double *restrict e,
+                               const block_pass *bp, const double *restrict e,
                                const double *restrict sgn, const double *restrict yr,
-                               const lwl_real *restrict lw, lwl_real *restrict xs,
-                               double *restrict part, double *restrict errv, double *dg)
+                               double *dg)
 {
     int lo = ws->in_start[n], hi = ws->in_start[n + 1];
     long o = noff + (long)n * L;
-    const lwl_real *restrict xak = ws->xa + noff;
+    double *restrict errv = bp->errv;
     double beta = ws->beta, g2 = ws->g2[n], inv_g2 = 1.0 / g2, omega = ws->omega;
     double f[L], u[L], deg[L]; /* deg: 1 in degenerate lanes */
     int any_deg = 0;
@@ -606,17 +623,17 @@ LWL_INLINE void project_update(LWL_NET_WS *ws, int n, long noff, long ahead,
         ws->mult[o + l] = u[l];
     }
     if (!any_deg) {
-        update_edges(ws, lo, hi, ahead, xk, wk, xak, e, sgn, f, deg, NULL, NULL, 0, lw, xs,
-                     part, errv);
+        node_roots roots = {e, sgn, f, deg, NULL, NULL};
+        update_edges(ws, lo, hi, ahead, bp, &roots, 0);
         return;
     }
     double *dgx = dg, *dgw = dg + (long)(hi - lo) * L;
     for (int l = 0; l < L; l++)
         if (deg[l] != 0.0)
-            degenerate_lane(ws, lo, hi, xk, wk, xak, l, sgn[l], yr[l], inv_g2,
+            degenerate_lane(ws, lo, hi, bp->x, bp->w, bp->xa, l, sgn[l], yr[l], inv_g2,
                             dg + 2L * (hi - lo) * L, dgx, dgw);
-    update_edges(ws, lo, hi, ahead, xk, wk, xak, e, sgn, f, deg, dgx, dgw, 1, lw, xs, part,
-                 errv);
+    node_roots roots = {e, sgn, f, deg, dgx, dgw};
+    update_edges(ws, lo, hi, ahead, bp, &roots, 1);
 }
 
 /* Edge pass over the items of block bk (eq 26h, the B step of the edges): nodes are taken
@@ -639,6 +656,7 @@ LWL_INLINE double edge_block(LWL_NET_WS *ws, int bk, lwl_real *restrict xsum,
     for (int l = 0; l < L; l++)
         errv[l] = 0.0;
     memset(xs, 0, sizeof(lwl_real) * N * L);
+    block_pass bp = {xk, wk, ws->xa + noff, lwr, xs, part, errv};
     int n0 = 0;
     while (n0 < N) {
         /* Group [n0, n1): at most GROUP_NODES nodes with in-edges, GROUP_EDGES edges
@@ -675,8 +693,8 @@ LWL_INLINE double edge_block(LWL_NET_WS *ws, int bk, lwl_real *restrict xsum,
         for (int n = n0; n < n1; n++) {
             if (in_start[n + 1] == in_start[n])
                 continue;
-            project_update(ws, n, noff, in_start[n1] - in_start[n0], xk, wk, e + p * L,
-                           sgn + p * L, yr + p * L, lwr, xs, part, errv, dg);
+            project_update(ws, n, noff, in_start[n1] - in_start[n0], &bp, e + p * L,
+                           sgn + p * L, yr + p * L, dg);
             p++;
         }
         n0 = n1;
