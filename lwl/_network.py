@@ -6,19 +6,26 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._core import STATE_DTYPES
 from ._engine import Engine, check_state_size
 from ._persist import PersistMixin
-from ._training import CallbackSupportMixin, Trainer
+from ._training import RRR_PARAMETERS, CallbackSupportMixin, Trainer
 from ._validation import check_random_state
 from .graph import Graph
 from .io import NetFile, NetParams, read_net_file, read_param_file, write_net_file, \
     write_param_file
 
-#: what the ``net`` parameter of a network estimator takes
-NET_CONSTRAINT = [None, str, os.PathLike, NetFile]
+#: parameter constraints every network estimator shares (RRR_PARAMETERS and these)
+NETWORK_PARAMETERS = {
+    **RRR_PARAMETERS,
+    "rrr_iter": [Interval(Integral, 1, None, closed="left")],
+    "warm_start": ["boolean"],
+    "n_jobs": [Interval(Integral, 1, None, closed="left"), None],
+    "net": [None, str, os.PathLike, NetFile],
+}
 
 
 class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator, abstract=True):

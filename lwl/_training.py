@@ -5,9 +5,11 @@ An estimator's ``fit`` builds a :class:`Trainer` (what one epoch of its model do
 :class:`lwl._rrr.RRRState`) and hands it to :func:`run_epochs`, which owns everything else.
 """
 import time
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval
 
 from ._progress import EpochTable, report
 from ._validation import warn_caller
@@ -20,6 +22,19 @@ except ImportError:  # pragma: no cover - older scikit-learn has no callback API
 
     def with_callbacks(method):
         return method
+
+#: parameter constraints every RRR estimator shares: the RRR iteration's and the epoch loop's
+RRR_PARAMETERS = {
+    "omega": [Interval(Real, 0, None, closed="neither")],
+    "beta": [Interval(Real, 0, 1, closed="right")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "random_state": ["random_state", np.random.Generator],
+    "verbose": ["verbose"],
+}
 
 # Why a fit stopped: the value of every estimator's ``status_``.
 STATUSES = {

@@ -67,3 +67,12 @@ def warn_caller(message, category):
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_INTERNAL):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level + 1)
+
+
+def clip_batch(name, size, n_samples):
+    """The batch size ``size`` (the parameter ``name``) clipped to the ``n_samples`` training
+    items, with a warning when it is larger, as MLPClassifier does."""
+    if size > n_samples:
+        warn_caller(f"{name}={size} is larger than the training data ({n_samples} items); "
+                    f"clipping it to {n_samples}", UserWarning)
+    return min(size, n_samples)

@@ -10,9 +10,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from ._core import STATE_DTYPES
-from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes
+from ._network import NETWORK_PARAMETERS, NetworkEstimator, NetworkTrainer, batches, layer_sizes
 from ._training import fit_epochs, rms, split_validation, with_callbacks
-from ._validation import check_random_state, warn_caller
+from ._validation import check_random_state, clip_batch, warn_caller
 from .graph import Graph
 
 _RANGE = {"step": "{0, 1}", "zigmoid": "[0, 1]"}
@@ -123,26 +123,14 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
 
     _closed_net = True
     _parameter_constraints = {
+        **NETWORK_PARAMETERS,
         "encoder_layer_sizes": ["array-like"],
         "n_codes": [Interval(Integral, 1, None, closed="left")],
         "decoder_layer_sizes": ["array-like", None],
         "activation": [StrOptions(set(_RANGE))],
         "margin": [Interval(Real, 0, None, closed="neither")],
-        "omega": [Interval(Real, 0, None, closed="neither")],
-        "beta": [Interval(Real, 0, 1, closed="right")],
         "data_batch": [Interval(Integral, 1, None, closed="left")],
         "code_batch": [Interval(Integral, 1, None, closed="left")],
-        "rrr_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "warm_start": ["boolean"],
-        "n_jobs": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state", np.random.Generator],
-        "verbose": ["verbose"],
-        "net": NET_CONSTRAINT,
     }
     _net_kind = "autoencoder"
 
@@ -274,10 +262,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         X, _, validation = split_validation(self, X, None, rng)
         if reset:
             self._warn_margin()
-        Kd = min(self.data_batch, len(X))
-        if self.data_batch > len(X):
-            warn_caller(f"data_batch={self.data_batch} is larger than the training data "
-                        f"({len(X)} items); clipping it to {len(X)}", UserWarning)
+        Kd = clip_batch("data_batch", self.data_batch, len(X))
         engine = self._new_engine(Kd + self.code_batch, rng,
                                   None if reset else (self._weights, self._biases), dtype=X.dtype)
         trainer = _AutoencoderTrainer(self, engine, X, Kd, rng)

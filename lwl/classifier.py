@@ -8,9 +8,9 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core import STATE_DTYPES
-from ._network import NET_CONSTRAINT, NetworkEstimator, NetworkTrainer, batches, layer_sizes
+from ._network import NETWORK_PARAMETERS, NetworkEstimator, NetworkTrainer, batches, layer_sizes
 from ._training import fit_epochs, split_validation, with_callbacks
-from ._validation import check_random_state, warn_caller
+from ._validation import check_random_state, clip_batch
 from .graph import ACTIVATIONS, Graph
 
 
@@ -115,27 +115,15 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
     """
 
     _parameter_constraints = {
+        **NETWORK_PARAMETERS,
         "hidden_layer_sizes": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "margin": [Interval(Real, 0, None, closed="neither")],
-        "omega": [Interval(Real, 0, None, closed="neither")],
         "upsilon": [Interval(Real, 0, None, closed="neither")],
-        "beta": [Interval(Real, 0, 1, closed="right")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "rrr_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
         "exempt": [Interval(Integral, 0, None, closed="left"),
                    Interval(RealNotInt, 0, 1, closed="left")],
         "relabel": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "warm_start": ["boolean"],
-        "n_jobs": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state", np.random.Generator],
-        "verbose": ["verbose"],
-        "net": NET_CONSTRAINT,
     }
 
     def __init__(self, hidden_layer_sizes=(20,), activation="relu", margin=0.1, omega=2.0,
@@ -170,10 +158,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         return [self.n_features_in_, *hidden, len(self.classes_)]
 
     def _batch_size(self, n_samples):
-        if self.batch_size > n_samples:
-            warn_caller(f"batch_size={self.batch_size} is larger than the training data "
-                        f"({n_samples} items); clipping it to {n_samples}", UserWarning)
-        return min(self.batch_size, n_samples)
+        return clip_batch("batch_size", self.batch_size, n_samples)
 
     def _exemptions(self, K):
         """EE per batch of K items (section 5.3.1): a count, or a fraction of the batch."""

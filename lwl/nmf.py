@@ -1,5 +1,5 @@
 """Non-negative matrix factorisation by RRR (paper section 4; the published program RRRnmf)."""
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
@@ -10,9 +10,9 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 from ._core import STATE_DTYPES
 from ._persist import PersistMixin
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
-from ._training import (CallbackSupportMixin, Trainer, fit_epochs, rms, split_validation,
-                        with_callbacks)
-from ._validation import check_memory, check_random_state, warn_caller
+from ._training import (RRR_PARAMETERS, CallbackSupportMixin, Trainer, fit_epochs, rms,
+                        split_validation, with_callbacks)
+from ._validation import check_memory, check_random_state, clip_batch, warn_caller
 
 _ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
 # In float32 a solved factorisation's RRR_err levels off near FLOAT32_RRR_ERR; FLOAT32_TOL is
@@ -109,20 +109,12 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     """
 
     _parameter_constraints = {
+        **RRR_PARAMETERS,
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
-        "omega": [Interval(Real, 0, None, closed="neither")],
-        "beta": [Interval(Real, 0, 1, closed="right")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"random", "custom"})],
         "encoder": [StrOptions(set(_ENCODERS))],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state", np.random.Generator],
-        "verbose": ["verbose"],
     }
 
     def __init__(self, n_components=None, *, omega=1.0, beta=1.0, max_iter=1000, tol=1e-7,
@@ -240,11 +232,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         X, _, validation = split_validation(self, X, None, rng)
         n = len(X)
         C = D if self.n_components is None else self.n_components
-        K = n if self.batch_size is None else self.batch_size
-        if K > n:
-            warn_caller(f"batch_size={K} is larger than the training data ({n} items); "
-                        f"clipping it to {n}", UserWarning)
-            K = n
+        K = n if self.batch_size is None else clip_batch("batch_size", self.batch_size, n)
         check_memory(memory_bytes(K, D, C, X.dtype), f"the RRR state of a batch of {K} items",
                      n_addressed=K * D * C)
         features = (self._initial_features(H, C, D, rng) if reset
