@@ -60,6 +60,39 @@ class EpochTable:
         if self.verbose:
             print(message, file=self.stream, flush=True)
 
+    @contextmanager
+    def within(self, epoch):
+        """Around epoch ``epoch`` (1-based): when the table is shown, a line every HEARTBEAT
+        seconds while the epoch runs (batches done, iterations of the batch in progress,
+        RRR_err), so that a long epoch is never silent until its row."""
+        if not self.verbose:
+            yield
+            return
+        start = last = time.perf_counter()
+        batches = [0]
+        outer = _reporter
+
+        def heard(iteration=None, rrr_err=None, batch_done=False):
+            nonlocal last
+            if outer is not None:
+                outer(iteration=iteration, rrr_err=rrr_err, batch_done=batch_done)
+            batches[0] += bool(batch_done)
+            now = time.perf_counter()
+            if rrr_err is None or now - last < HEARTBEAT:
+                return
+            last = now
+            where = (f"{batches[0]} batches done" if batch_done else
+                     f"batch {batches[0] + 1}, iteration {iteration}")
+            print(f"  epoch {epoch}: {where}, RRR_err {rrr_err:.3e}, "
+                  f"{_fmt_seconds(now - start)} into the epoch", file=self.stream, flush=True)
+
+        with reporting(heard):
+            yield
+
+
+#: seconds between the lines of progress within an epoch of a verbose fit
+HEARTBEAT = 30.0
+
 
 def _fmt_seconds(s):
     if s < 60:

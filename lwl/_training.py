@@ -201,7 +201,8 @@ def run_epochs(estimator, trainer, n_epochs, history, *, validation=None, n_iter
             sub = ctx.subcontext(task_name="epoch") if ctx is not None else None
             if sub is not None:
                 sub.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
-            row = dict(trainer.epoch(), epoch=epoch, gwms=trainer.gwms)
+            with table.within(epoch - first + 1):
+                row = dict(trainer.epoch(), epoch=epoch, gwms=trainer.gwms)
             if validation is not None:
                 row["val_err"] = trainer.error(*validation)
             row["seconds"] = time.perf_counter() - start

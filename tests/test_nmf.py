@@ -375,3 +375,17 @@ def test_iterations_do_not_depend_on_how_they_are_split_into_calls():
     for errs, x, feat in runs[1:]:
         assert np.array_equal(errs, runs[0][0]) and np.array_equal(x, runs[0][1])
         assert np.array_equal(feat, runs[0][2])
+
+
+def test_a_long_epoch_of_a_verbose_fit_is_not_silent(monkeypatch, capsys):
+    """verbose=1: besides a row per epoch, a line every HEARTBEAT seconds within the epoch (here
+    every call into C), so a one-batch factorisation of minutes says where it is."""
+    import lwl._progress
+    monkeypatch.setattr(lwl._progress, "HEARTBEAT", 0.0)
+    RRRNMF(5, omega=0.6, beta=0.3, max_iter=3000, tol=1e-10, random_state=0,
+           verbose=1).fit(ledm(6))
+    lines = capsys.readouterr().out.splitlines()
+    within = [l for l in lines if l.startswith("  epoch 1: batch 1, iteration")]
+    assert within and "RRR_err" in within[0] and "into the epoch" in within[0]
+    RRRNMF(5, omega=0.6, beta=0.3, max_iter=3000, tol=1e-10, random_state=0).fit(ledm(6))
+    assert capsys.readouterr().out == ""                 # verbose=0 stays silent
