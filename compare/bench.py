@@ -1,6 +1,6 @@
 """Speed in seconds per GWM (work = 1e-9 x iterations x |K| x |E|, paper eq 24).
 
-    python compare/bench.py [--repeats 5] [--only TEXT]
+    python compare/bench.py [--repeats 5] [--only TEXT] [--against DIR]
     python compare/bench.py --user-view [--user-epochs 40]
 
 Each case runs a fixed number of RRR iterations (tol = 0, so no early stop) several times
@@ -30,6 +30,15 @@ which trains on the single-precision state (csrc/real.h).
 The last column tells whether any iteration met a subnormal operand or an underflow (x86
 reports subnormal operands; the C core flushes tiny iterates so that none arise, since Intel
 cores take a slow path on them: csrc/fpmode.h).
+
+--against DIR also runs the published programs, built by the user from their published source
+(DIR holds the executables RRRnmf and RRRclass, e.g. ``gcc -O3 -march=native RRRclass.c -o
+RRRclass -lm``), on the same NMF and classifier cases with the same settings: their data and
+net files are written in the programs' formats to a scratch folder, each program runs once per
+repeat, and its CPU seconds (of the child process) per GWM of its own log stand beside lwl's
+whole-fit CPU seconds per GWM, with the ratio. (The published programs seed from the clock, so
+their runs differ from lwl's in their numbers, not in their work: both run the same number of
+iterations on the same batches.)
 
 --user-view instead times what a user waits for: MNIST 10k (784-20-10; the data of
 compare/_classify.py's load_mnist_10k), seconds until the test error first reaches 0.073 and
@@ -160,6 +169,53 @@ def seconds_per_gwm(make_model, data, repeats):
             recorder.events())
 
 
+def published_run(program_dir, case, data, params, repeats, workdir):
+    """Median CPU seconds per GWM of the published program for a case, or None when the
+    case has no published counterpart.  ``data``: (X,) or (X, y), as the case's fit takes."""
+    import resource
+    import subprocess
+    from lwl.graph import Graph
+    from lwl.io import net_file_text, write_data_file, write_whole
+    workdir = Path(workdir)
+    if case.startswith("NMF LEDM"):
+        (X,) = data
+        write_data_file(workdir / "nmf.txt", X)
+        argv = ["RRRnmf", "nmf.txt", str(params["n_components"]), str(len(X)), "1",
+                str(params["max_iter"]), str(params["beta"]), str(params["omega"]), "0", "run"]
+    elif case.startswith("classifier"):
+        X, y = data
+        write_data_file(workdir / "train.txt", X, y)
+        sizes = [X.shape[1], *params["hidden_layer_sizes"], int(y.max()) + 1]
+        write_whole(workdir / "c.net", net_file_text(Graph.layered(sizes).to_net()))
+        argv = ["RRRclass", "train.txt", "train.txt", "c.net", str(params["batch_size"]), "1",
+                "100", "0", "1", "2", "1", str(params.get("margin", 0.1)), "run"]
+    else:
+        return None
+    program = Path(program_dir) / argv[0]
+    if not program.is_file():
+        raise SystemExit(f"--against: no {program} (build it from the published {argv[0]}.c)")
+    per_gwm = []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([str(program), *argv[1:]], cwd=workdir, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        per_gwm.append(cpu / published_gwms(workdir / "run.log"))
+    return median(per_gwm)
+
+
+def published_gwms(log):
+    """The work of a published program's run: the GWMs ("GOPs" in RRRnmf) column of the last
+    row of its log (the program and its arguments, a blank line, the header, a blank line,
+    the rows)."""
+    rows = [line.split() for line in Path(log).read_text().split("\n")[4:]]
+    rows = [r for r in rows if r and r[0].isdigit()]
+    if not rows:
+        raise SystemExit(f"{log}: no epoch row in the published program's log")
+    return float(rows[-1][1])
+
+
 def traffic(model, cpu_s_per_gwm, copy, in_place):
     """The x, w traffic the iteration reaches (at ``cpu_s_per_gwm`` in the iterations),
     against the copy and in-place bandwidths, when the state is out of cache; else its
@@ -270,6 +326,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--only", default="", help="run the cases whose name contains this text")
+    ap.add_argument("--against", default=None, metavar="DIR",
+                    help="also run the published RRRnmf and RRRclass built in DIR on the same "
+                         "cases, side by side")
     ap.add_argument("--user-view", action="store_true",
                     help="instead: seconds to a test error on MNIST 10k, lwl against scikit-learn")
     ap.add_argument("--user-epochs", type=int, default=40,
@@ -283,28 +342,43 @@ def main():
         user_view(args.user_epochs)
         return
     rows = []
-    cases = [(name, (X,), lambda seed, p=params: RRRNMF(tol=0.0, random_state=seed, **p), target)
+    cases = [(name, (X,), params, lambda seed, p=params: RRRNMF(tol=0.0, random_state=seed,
+                                                                 **p), target)
              for name, X, params, target in nmf_cases()]
-    cases += [(name, (X, y), lambda seed, p=params: RRRClassifier(
+    cases += [(name, (X, y), params, lambda seed, p=params: RRRClassifier(
                    rrr_iter=100, tol=0.0, epochs=1, random_state=seed, **p), target)
               for name, X, y, params, target in classifier_cases()]
-    cases += [(name, (X,), lambda seed, p=params: RRRAutoencoder(
+    cases += [(name, (X,), params, lambda seed, p=params: RRRAutoencoder(
                    tol=0.0, epochs=1, random_state=seed, **p), target)
               for name, X, params, target in autoencoder_cases()]
     print("numpy's BLAS: 1 thread (threadpoolctl), as the C core")
-    for name, data, make_model, target in (c for c in cases if args.only in c[0]):
+    side_by_side = []
+    for name, data, params, make_model, target in (c for c in cases if args.only in c[0]):
         with threadpool_limits(limits=1):
             wall, cpu, iterating, gwms, model, events = seconds_per_gwm(make_model, data,
                                                                         args.repeats)
         rows.append([name, f"{gwms:.4f}", f"{wall:.2f}", f"{cpu:.2f}", f"{iterating:.2f}",
                      "-" if target is None else f"<= {target}",
                      traffic(model, iterating, copy, in_place), events])
-        print(rows[-1], flush=True)
+        print(f"{name}: {cpu:.2f} CPU s per GWM", flush=True)
+        if args.against is not None and data[0].dtype == np.float64:
+            import tempfile
+            with tempfile.TemporaryDirectory() as tmp:
+                theirs = published_run(args.against, name, data, params, args.repeats, tmp)
+            if theirs is not None:
+                side_by_side.append([name, f"{theirs:.2f}", f"{cpu:.2f}", f"{theirs / cpu:.1f}x"])
+                print(f"  published program: {theirs:.2f} CPU s per GWM", flush=True)
     print()
     print(markdown_table(["case", "GWMs per run", "s per GWM (wall)", "CPU s per GWM",
                           "of which in the iterations", "target",
                           "x, w traffic of the iterations (32 B per edge-item in float64, "
                           "16 in float32)", "subnormals met"], rows))
+    if side_by_side:
+        print()
+        print(f"The published programs in {args.against}, on the same cases (CPU s per GWM, "
+              f"median of {args.repeats}; CPU: {cpu_model()}):")
+        print(markdown_table(["case", "published program", "lwl", "lwl faster by"],
+                             side_by_side))
 
 
 if __name__ == "__main__":
