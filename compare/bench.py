@@ -69,14 +69,22 @@ def bytes_per_edge_item(dtype):
 
 
 def cpu_model():
+    """The CPU's name with its family and model numbers, as /proc/cpuinfo gives them (machines
+    that report the same name differ in these, and in speed)."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+                if not line.strip():
+                    break  # the first CPU is enough
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def bandwidths(n_bytes=512 * 2**20, repeats=5):
