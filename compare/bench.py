@@ -185,10 +185,11 @@ def published_run(program_dir, case, data, params, repeats, workdir):
     from lwl.graph import Graph
     from lwl.io import net_file_text, write_data_file, write_whole
     workdir = Path(workdir)
-    if case.startswith("NMF LEDM"):
+    if case.startswith("NMF"):
         (X,) = data
         write_data_file(workdir / "nmf.txt", X)
-        argv = ["RRRnmf", "nmf.txt", str(params["n_components"]), str(len(X)), "1",
+        argv = ["RRRnmf", "nmf.txt", str(params["n_components"]),
+                str(params.get("batch_size") or len(X)), str(params.get("epochs", 1)),
                 str(params["max_iter"]), str(params["beta"]), str(params["omega"]), "0", "run"]
     elif case.startswith("classifier"):
         X, y = data
@@ -217,8 +218,11 @@ def published_gwms(log):
     """The work of a published program's run: the GWMs ("GOPs" in RRRnmf) column of the last
     row of its log (the program and its arguments, a blank line, the header, a blank line,
     the rows)."""
-    rows = [line.split() for line in Path(log).read_text().split("\n")[4:]]
-    rows = [r for r in rows if r and r[0].isdigit()]
+    rows = []
+    for line in Path(log).read_text().split("\n")[4:]:
+        if not line.strip():
+            break  # the rows end at a blank line (RRRnmf's secs: and iterations follow)
+        rows.append(line.split())
     if not rows:
         raise SystemExit(f"{log}: no epoch row in the published program's log")
     return float(rows[-1][1])

@@ -170,6 +170,7 @@ def _programs():
 def add_program_parsers(sub, formatter):
     for name, (summary, arguments, runner) in _programs().items():
         p = sub.add_parser(name, aliases=[name.lower()], formatter_class=formatter,
+                           allow_abbrev=False,  # the log's first line is rebuilt from argv
                            help=f"the published {name}: {summary}",
                            description=f"Drop-in replacement of the published program {name}: "
                                        f"{summary}. Arguments as the published program's, in "
@@ -227,9 +228,7 @@ class _Run:
 
     def __init__(self, args, columns, outputs):
         self.args, self.quiet = args, args.quiet
-        if not Path(args.id).name or args.id.endswith(("/", os.sep)):
-            raise CLIError(f"id {args.id!r} names no file: the outputs would be hidden files "
-                           f"such as {args.id}.log (give a name, e.g. {args.id or ''}run1)")
+        check_id(args.id)
         self.paths = {ext: Path(f"{args.id}.{ext}") for ext in ("log", *outputs)}
         for ext, path in self.paths.items():
             check_output(path, f"output file id.{ext}")
@@ -318,6 +317,16 @@ class _Run:
                   f"files hold what was reached", file=sys.stderr, flush=True)
             return EXIT_INTERRUPTED
         return 0
+
+
+def check_id(ident):
+    """Refuse an id (the output files' path prefix) that names no file: '', a folder ('dd/')
+    or '.' would make the outputs hidden files such as '.log'."""
+    name = Path(f"{ident}.x").name
+    if ident.endswith(("/", os.sep)) or name.startswith(".") or not Path(ident).name:
+        raise CLIError(f"id {ident!r} names no file: the outputs would be hidden files such as "
+                       f"{ident}.log (give a name, e.g. run1)")
+    return ident
 
 
 #: the options of the published programs' subcommands that take a value (left out of the log)
@@ -444,6 +453,9 @@ def _run_class(args):
     else:
         ee = getattr(args, "ee", 0)
         fraction = getattr(args, "ee_fraction", None)
+        if fraction is not None and ee:
+            raise CLIError(f"ee {ee} and --ee-fraction {fraction} both set the exemptions: give "
+                           "ee 0 with --ee-fraction")
         model = RRRClassifier(exempt=ee if fraction is None else fraction, **common)
     model._validate_params()
     if not fp:
@@ -712,7 +724,7 @@ def _run_encode(args):
         raise CLIError("codevalsamples must be at least 1 (the items whose codes give the "
                        "code distribution)")
     truefrac = _cli_real(args.words[5], "truefrac")
-    out = check_output(f"{args.words[6]}.encode", "output file id.encode")
+    out = check_output(f"{check_id(args.words[6])}.encode", "output file id.encode")
     model = _autoencoder_of(netfile, paramfile, "encode")
     data = data_file(datafile, labelled=None)
     A = data[0] if isinstance(data, tuple) else data
@@ -742,7 +754,7 @@ def _run_decode(args):
     if len(args.words) == 4 and args.out is not None:
         raise CLIError("-o goes with the three-argument form; the four-argument form writes "
                        "id.decode")
-    out = (check_output(f"{args.words[3]}.decode", "output file id.decode")
+    out = (check_output(f"{check_id(args.words[3])}.decode", "output file id.decode")
            if len(args.words) == 4 else args.out and check_output(args.out))
     model = _autoencoder_of(netfile, paramfile, "decode")
     data = data_file(codefile, labelled=None)

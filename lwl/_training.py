@@ -38,7 +38,9 @@ RRR_PARAMETERS = {
 
 # Why a fit stopped: the value of every estimator's ``status_``.
 STATUSES = {
-    "converged": "the last batch reached RRR_err < tol (a fixed point: its A point is a solution)",
+    "converged": "the last batch reached RRR_err < tol (a fixed point: its A point is a "
+                 "solution), or an epoch solved the whole problem (an autoencoder that "
+                 "reconstructs every item and code exactly)",
     "max_iter": "every epoch ran; the last batch stopped at its iteration cap",
     "partial_fit": "partial_fit ran its epoch; the last batch stopped at its iteration cap",
     "early_stopping": "the validation error did not improve for n_iter_no_change epochs",
@@ -222,7 +224,7 @@ def run_epochs(estimator, trainer, n_epochs, history, *, validation=None, n_iter
                 break
             if trainer.solved(row):
                 status = "converged"
-                table.note(f"epoch {epoch} solved the problem: stopping")
+                table.note(f"epoch {epoch - first + 1} solved the problem: stopping")
                 break
             if validation is not None and since_best > n_iter_no_change:
                 status = "early_stopping"

@@ -137,11 +137,13 @@ def _check_not_empty(raw, name):
 
 
 def _int_or_none(token):
-    """The value of a decimal integer token, or None; a token too long for any C int is
-    read as out of range without converting it (Python refuses long ones, and slowly)."""
+    """The value of a decimal integer token, or None; one with more digits than any C int
+    (after its sign and leading zeros) is read as out of range without converting it
+    (Python refuses long ones, and slowly)."""
     if not _INTEGER.fullmatch(token):
         return None
-    return int(token) if len(token) <= 20 else _C_INT_MAX + 1
+    digits = token.lstrip(b"+-").lstrip(b"0")
+    return int(token) if len(digits) <= 20 else _C_INT_MAX + 1
 
 
 class _Tokens:
@@ -180,7 +182,8 @@ class _Tokens:
         if v is None:
             raise self.error(f"{what} must be an integer; found {_show(tok)}", self.pos - 1)
         if not low <= v <= high:
-            raise self.error(f"{what} must be in {low}..{high}; found {v}", self.pos - 1)
+            raise self.error(f"{what} must be in {low}..{high}; found {_show(tok)}",
+                             self.pos - 1)
         return v
 
     def next_float(self, what):

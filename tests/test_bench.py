@@ -22,6 +22,7 @@ while time.process_time() - start < 0.05:   # some CPU time for the parent to me
 open("arguments", "w").write(" ".join(args[1:]))
 log = " ".join(args[:-1]) + " \\n\\n   header\\n\\n"
 log += "%5d%10.2f%9.2f%10.2e%10.6f\\n" % (1, {gwms}, 100, 1.0, 0.5)
+log += "\\nsecs: %12.3f\\n20000 iterations\\n" % 0.05   # as RRRnmf ends its log
 open(args[-1] + ".log", "w").write(log)
 """
 
@@ -62,8 +63,8 @@ def test_a_missing_program_says_what_to_build(tmp_path):
 
 
 def test_gwms_come_from_the_last_row_of_the_log(tmp_path):
-    (tmp_path / "r.log").write_text("RRRclass a b \n\nepoch GWMs\n\n    1      0.50  1e2\n"
-                                    "    2      1.00  1e2\n")
+    (tmp_path / "r.log").write_text("RRRnmf a b \n\nepoch GOPs\n\n    1      0.50  1e2\n"
+                                    "    2      1.00  1e2\n\nsecs:        0.500\n1000 iterations\n")
     assert bench.published_gwms(tmp_path / "r.log") == 1.0
     (tmp_path / "e.log").write_text("RRRclass a b \n\nepoch GWMs\n\n")
     with pytest.raises(SystemExit, match="no epoch row"):

@@ -616,3 +616,25 @@ def test_rrrnmf_trains_on_whole_batches_and_measures_every_item(files):
     assert float(rows[0].split()[4]) == pytest.approx(np.sqrt(np.mean((X - codes @ W.T) ** 2)),
                                                       abs=2e-6)
     assert main(["RRRnmf", "l.txt", "4", "200", "1", "3", "1", "2", "0", "m", "-q"]) == 2
+
+
+def test_encode_and_decode_refuse_an_id_that_names_no_file(step_autoencoder, capsys):
+    assert main(["encode", "d.txt", "s.net", "s.dat", "2", "4", "1", "", "--seed", "5"]) == 2
+    write_data_file("z.txt", np.array([[1.0], [0.0]]), [1, 0])
+    assert main(["decode", "z.txt", "s.net", "s.dat", "."]) == 2
+    assert "names no file" in capsys.readouterr().err
+    assert not [p for p in step_autoencoder.iterdir() if p.name.startswith(".")]
+
+
+def test_ee_and_ee_fraction_together_are_refused(files, capsys):
+    main(["completenet", "13", "8", "2", "c.net"])
+    assert main(["RRRclass_x", "train.txt", "test.txt", "c.net", "100", "3", "1", "2", "0",
+                 "1", "2", "1", "0.1", "y", "-q", "--ee-fraction", "0.05"]) == 2
+    assert "give ee 0 with --ee-fraction" in capsys.readouterr().err
+
+
+def test_an_abbreviated_option_is_not_taken_for_another(files, capsys):
+    main(["completenet", "13", "8", "2", "c.net"])
+    with pytest.raises(SystemExit):
+        main(["RRRclass", "train.txt", "test.txt", "c.net", "100", "1", "2", "0", "1", "2", "1",
+              "0.1", "a", "--see", "3"])

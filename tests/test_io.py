@@ -384,3 +384,13 @@ def test_write_whole_replaces_a_file_whole_or_not_at_all(tmp_path, monkeypatch, 
     text = (path.read_text() if name.endswith("txt")
             else zipfile.ZipFile(path).read("f").decode())
     assert text == "new\n" and [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_a_long_integer_with_leading_zeros_is_read_as_fscanf_reads_it(tmp_path):
+    (tmp_path / "d").write_text("0000000000000000000000003 +00000000000000000000000002\n\n"
+                                "0 0.5 1 1\n1 1 1 0\n")
+    X, y = read_data_file(tmp_path / "d")
+    assert X.shape == (2, 3)
+    (tmp_path / "n").write_text(f"{'9' * 30} 0 2\n\n")
+    with pytest.raises(FormatError, match=r"found '9999"):
+        read_net_file(tmp_path / "n")

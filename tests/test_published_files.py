@@ -15,8 +15,8 @@ def test_the_published_majority_files_are_read_as_published(depth):
     (without a final newline): all 2^13 inputs, 4096 a file, train and test disjoint, and the
     label the majority-circuit structure makes self-dual (complemented inputs, flipped label)."""
     sets = [read_data_file(DATA / f"maj13_{depth}_3_{part}") for part in ("train", "test")]
-    for X, y in sets:
-        assert not (DATA / f"maj13_{depth}_3_train").read_bytes().endswith(b"\n")
+    for part, (X, y) in zip(("train", "test"), sets):
+        assert not (DATA / f"maj13_{depth}_3_{part}").read_bytes().endswith(b"\n")
         assert X.shape == (4096, 13) and set(np.unique(X)) == {0.0, 1.0} and set(y) == {0, 1}
     X = np.vstack([s[0] for s in sets])
     y = np.concatenate([s[1] for s in sets])
