@@ -342,7 +342,7 @@ class Sweep:
             progress.line()
 
         def failed(i, message):
-            progress.running.pop(i, None)
+            progress.forget(i)
             failures.append((runs[i], message))
             self.log(f"  run failed: {runs[i].label or runs[i].fn.__qualname__} seed "
                      f"{runs[i].seed}: {message.strip().splitlines()[0]}", flush=True)
@@ -435,9 +435,9 @@ class Sweep:
 
     def _run_dask(self, runs, todo, finished, failed, progress):
         with _Heartbeat(progress):
-            self._run_dask_futures(runs, todo, finished, failed)
+            self._run_dask_futures(runs, todo, finished, failed, progress)
 
-    def _run_dask_futures(self, runs, todo, finished, failed):
+    def _run_dask_futures(self, runs, todo, finished, failed, progress):
         import distributed
         futures = {}
         for i in todo:
@@ -445,6 +445,7 @@ class Sweep:
             key = f"{self.script}-{run.fn.__qualname__}-{run_key(self.script, run)[0]}"
             futures[self.client.submit(execute, run.fn, run.seed, *self._args(run), key=key,
                                        pure=False)] = i
+            progress.start(i)  # submitted: in progress as far as the sweep can tell
         try:
             for fut in distributed.as_completed(futures):
                 i = futures[fut]
@@ -473,11 +474,18 @@ class _Progress:
         self.lock = threading.Lock()
 
     def start(self, i):
-        self.running[i] = time.perf_counter()
+        with self.lock:
+            self.running[i] = time.perf_counter()
 
     def done(self, i, sec):
-        self.running.pop(i, None)
-        self.seconds[i] = sec
+        with self.lock:
+            self.running.pop(i, None)
+            self.seconds[i] = sec
+
+    def forget(self, i):
+        """Run i failed: it is no longer in progress."""
+        with self.lock:
+            self.running.pop(i, None)
 
     def expected(self, i, per_fn, mean):
         s, w = per_fn.get(self.runs[i].fn.__qualname__, (None, None))

@@ -31,6 +31,7 @@ import io
 import numbers
 import os
 import re
+import stat
 import tempfile
 import warnings
 import zipfile
@@ -202,18 +203,29 @@ def write_whole(path, text):
     """Write ``text`` to ``path`` (a zip holding one file named after the path's stem when the
     path ends in ``.zip``) through a temporary file beside it that then replaces it: whoever
     reads ``path`` (or kills the writer) at any moment finds the previous file or the new one,
-    never a part."""
+    never a part.  A symbolic link is followed (its target is replaced and the link kept), an
+    existing file keeps its permissions, and what is not a regular file (a pipe, /dev/stdout)
+    is written to as it is."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.suffix.lower() == ".zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(path.stem, text)
+        data = buffer.getvalue()
+    else:
+        data = text.encode()
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        with open(target, "wb") as fh:
+            fh.write(data)
+        return
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_UMASK
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            if path.suffix.lower() == ".zip":
-                with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                    zf.writestr(path.stem, text)
-            else:
-                fh.write(text.encode())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -226,7 +238,7 @@ def _current_umask():
     return mask
 
 
-_UMASK = _current_umask()  # mkstemp makes files 0600; written files get the usual mode
+_UMASK = _current_umask()  # mkstemp makes files 0600; new files get the usual mode
 
 
 def _fmt(values):

@@ -394,3 +394,23 @@ def test_a_long_integer_with_leading_zeros_is_read_as_fscanf_reads_it(tmp_path):
     (tmp_path / "n").write_text(f"{'9' * 30} 0 2\n\n")
     with pytest.raises(FormatError, match=r"found '9999"):
         read_net_file(tmp_path / "n")
+
+
+def test_write_whole_follows_links_keeps_modes_and_writes_pipes(tmp_path):
+    import os
+    import threading
+    target = tmp_path / "real.txt"
+    write_whole(target, "old\n")
+    os.chmod(target, 0o600)
+    (tmp_path / "link.txt").symlink_to(target)
+    write_whole(tmp_path / "link.txt", "new\n")
+    assert (tmp_path / "link.txt").is_symlink() and target.read_text() == "new\n"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o600)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    write_whole(fifo, "through a pipe\n")
+    reader.join(timeout=10)
+    assert got == ["through a pipe\n"] and fifo.exists() and not fifo.is_file()
