@@ -88,7 +88,7 @@ class _Writer:
             if k in params or k in getattr(est, "_not_saved", ()):
                 continue
             attrs[k] = self.encode(v, f"attribute {k}")
-        return {"class": type(est).__name__, "params": params, "attrs": attrs}
+        return {"class": _class_key(type(est)), "params": params, "attrs": attrs}
 
 
 def _graph_fields(g):
@@ -273,8 +273,18 @@ def load(path, cls=None):
     return est
 
 
-#: class name -> class, of every estimator a model file may hold (registered by PersistMixin)
+#: name -> class, of every estimator a model file may hold (registered by PersistMixin): lwl's
+#: own under their names; a user's class under its name too unless that is one of lwl's, and
+#: always under ``module.qualname``
 _CLASSES = {}
+
+
+def _class_key(cls):
+    """The name a model file gives ``cls``: its own name while that names it, else its module
+    and qualified name (a user's class that shares its name with one of lwl's)."""
+    if _CLASSES.get(cls.__name__) is cls:
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class PersistMixin:
@@ -285,8 +295,12 @@ class PersistMixin:
 
     def __init_subclass__(cls, abstract=False, **kwargs):
         super().__init_subclass__(**kwargs)
-        if not abstract:
-            _CLASSES[cls.__name__] = cls
+        if abstract:
+            return
+        taken = _CLASSES.get(cls.__name__)
+        if taken is None or not taken.__module__.startswith("lwl."):
+            _CLASSES[cls.__name__] = cls  # (a class defined again, as in a notebook, replaces)
+        _CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
 
     #: attributes rebuilt on demand, never saved
     _not_saved = ("_predictor",)

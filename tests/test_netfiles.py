@@ -276,3 +276,18 @@ def test_a_subclass_is_saved_and_loaded_without_registering_it(tmp_path):
     # an abstract base is not a class a model file may name
     from lwl._persist import _CLASSES
     assert "NetworkEstimator" not in _CLASSES and _CLASSES["WiderClassifier"] is WiderClassifier
+
+
+def test_a_users_class_named_as_one_of_lwls_does_not_replace_it(tmp_path):
+    namespace = {}
+    exec("from lwl import RRRClassifier as Base\n"
+         "class RRRClassifier(Base):\n    pass\n", {"__name__": "users_module"}, namespace)
+    mine = namespace["RRRClassifier"]
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    theirs = RRRClassifier((4,), batch_size=20, rrr_iter=5, epochs=1, random_state=0).fit(X, y)
+    ours = mine((4,), batch_size=20, rrr_iter=5, epochs=1, random_state=0).fit(X, y)
+    theirs.save(tmp_path / "a.npz")
+    ours.save(tmp_path / "b.npz")
+    assert type(lwl.load(tmp_path / "a.npz")) is RRRClassifier
+    assert type(lwl.load(tmp_path / "b.npz")) is mine
