@@ -30,8 +30,6 @@ numpydoc_class_members_toctree = False
 html_theme = "alabaster"
 html_static_path = []
 templates_path = ["_templates"]
-# the results page lives beside the scripts that produce it (compare/RESULTS.md)
-suppress_warnings = ["myst.xref_missing"]
 
 
 def _write_cli_reference():
@@ -46,15 +44,22 @@ def _write_cli_reference():
     out = ["# Command line reference", "",
            "Every subcommand of `lwl` (also `python -m lwl`), with the help it prints.", ""]
     seen = set()
-    for name, p in sub.choices.items():
-        if id(p) in seen:  # aliases (rrrclass for RRRclass, ...)
-            continue
-        seen.add(id(p))
-        text = io.StringIO()
-        with redirect_stdout(text):
-            os.environ["COLUMNS"] = "100"
-            p.print_help()
-        out += [f"## lwl {name}", "", "```text", text.getvalue().rstrip(), "```", ""]
+    columns = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps the help to the terminal's width
+    try:
+        for name, p in sub.choices.items():
+            if id(p) in seen:  # aliases (rrrclass for RRRclass, ...)
+                continue
+            seen.add(id(p))
+            text = io.StringIO()
+            with redirect_stdout(text):
+                p.print_help()
+            out += [f"## lwl {name}", "", "```text", text.getvalue().rstrip(), "```", ""]
+    finally:
+        if columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = columns
     target = HERE / "_generated"
     target.mkdir(exist_ok=True)
     (target / "cli.md").write_text("\n".join(out))
