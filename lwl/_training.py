@@ -120,9 +120,9 @@ class Trainer:
 
 
 def rms(a):
-    """Root mean square of the entries of ``a`` (0 for an empty array): the reconstruction
-    errors of eq 23 and eq 40-41."""
-    return float(np.sqrt(np.mean(np.square(a)))) if np.size(a) else 0.0
+    """Root mean square of the entries of ``a`` (0 for an empty array), summed in float64
+    whatever a's dtype: the reconstruction errors of eq 23 and eq 40-41."""
+    return float(np.sqrt(np.mean(np.square(a), dtype=np.float64))) if np.size(a) else 0.0
 
 
 def new_history(trainer, validation):

@@ -266,11 +266,16 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         engine = self._new_engine(Kd + self.code_batch, rng,
                                   None if reset else (self._weights, self._biases), dtype=X.dtype)
         trainer = _AutoencoderTrainer(self, engine, X, Kd, rng)
-        fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
-                   n_epochs=n_epochs, X=X)
+        status = fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
+                            n_epochs=n_epochs, X=X)
         self._keep_parameters(engine)
         self.n_codes_ = len(self._graph.code_nodes)
-        errors = reconstruction_errors(self._predict_engine(X.dtype), X, self._exhaustive())
+        # the last epoch measured them under the parameters kept, unless others were restored
+        errors = (dict(trainer.last_errors)
+                  if trainer.last_errors is not None and status not in ("interrupted",
+                                                                        "early_stopping")
+                  else reconstruction_errors(self._predict_engine(X.dtype), X,
+                                             self._exhaustive()))
         self.code_distribution_ = errors.pop("codes")
         self.data_err_, self.code_err_ = errors["data_err"], errors["code_err"]
 
@@ -482,6 +487,7 @@ class _AutoencoderTrainer(NetworkTrainer):
         self.est, self.X, self.Kd, self.rng = est, X, data_batch, rng
         self.D, self.C = g.data_nodes, g.code_nodes
         self.exhaustive = (_binary_codes(len(g.code_nodes)) if est._exhaustive() else None)
+        self.last_errors = None  # reconstruction_errors of the last epoch, codes included
 
     def codes_for(self, Xb):
         """The code batch: all binary codes, or draws from the product of the code nodes'
@@ -507,7 +513,8 @@ class _AutoencoderTrainer(NetworkTrainer):
             lasts.append(errs[-1])
         row = dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
                    err_last=float(np.mean(lasts)))
-        row.update(reconstruction_errors(eng, self.X, self.exhaustive is not None))
+        self.last_errors = reconstruction_errors(eng, self.X, self.exhaustive is not None)
+        row.update(self.last_errors)
         del row["codes"]
         return row
 
