@@ -215,16 +215,19 @@ def test_ctrl_c_keeps_the_parameters_reached_and_counts_the_work(monkeypatch):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_fitted_errors_are_those_of_the_kept_parameters(dtype):
     """data_err_, code_err_ and code_distribution_ come from the last epoch's measurement
-    (not a second pass over the data): they must be exactly what the fitted model gives."""
+    (not a second pass over the data): they are what the fitted model gives, to the rounding
+    of the state's precision (the training engine keeps float32 parameters in its float32
+    state, the model float64 ones)."""
+    rel = 1e-12 if dtype == np.float64 else 1e-6
     X = small_images().astype(dtype)
     m = RRRAutoencoder((6,), n_codes=3, data_batch=20, code_batch=6, rrr_iter=10, epochs=2,
                        random_state=0).fit(X)
     assert m.data_err_ == m.history_["data_err"][-1]
-    assert m.data_err_ == pytest.approx(-m.score(X), rel=1e-12)   # (summed in another order)
-    np.testing.assert_array_equal(m.code_distribution_, m.transform(X))
+    assert m.data_err_ == pytest.approx(-m.score(X), rel=rel)
+    np.testing.assert_allclose(m.code_distribution_, m.transform(X), rtol=rel, atol=rel)
     Z = m.code_distribution_[np.random.default_rng(0).integers(0, len(X), size=(len(X), 3)),
                              np.arange(3)]
     code_err = float(np.sqrt(np.mean((feed_around(m._predict_engine(X.dtype),
                                                   m._graph.code_nodes, Z, "f",
                                                   m._graph.code_nodes) - Z) ** 2)))
-    assert m.code_err_ == pytest.approx(code_err, rel=1e-12)
+    assert m.code_err_ == pytest.approx(code_err, rel=rel)
