@@ -51,7 +51,7 @@ import numpy as np
 
 from ._cliopts import (EXIT_INTERRUPTED, CLIError, _converter, check_output, data_file,
                        whole_number)
-from ._progress import reporting
+from ._progress import reporting, where_in_epoch
 from ._interrupt import sigint_noted
 from .io import data_file_text, net_file_text, write_whole
 
@@ -275,9 +275,8 @@ class _Run:
         if self.quiet or rrr_err is None or time.perf_counter() - self.last_print < 2.0:
             return
         self.last_print = time.perf_counter()
-        where = (f"{self.batches} batches done" if batch_done
-                 else f"batch {self.batches + 1}, iteration {iteration}")
-        print(f"  epoch {self.epoch}, {where}: RRR_err {rrr_err:.3e}", flush=True)
+        print(where_in_epoch(self.epoch, self.batches, iteration, rrr_err, batch_done),
+              flush=True)
 
     def epochs(self, n_epochs, one_epoch, after_epoch):
         """Run up to n_epochs; ``one_epoch(epoch)`` trains one (returns the model),

@@ -81,9 +81,7 @@ class EpochTable:
             if rrr_err is None or now - last < HEARTBEAT:
                 return
             last = now
-            where = (f"{batches[0]} batches done" if batch_done else
-                     f"batch {batches[0] + 1}, iteration {iteration}")
-            print(f"  epoch {epoch}: {where}, RRR_err {rrr_err:.3e}, "
+            print(f"{where_in_epoch(epoch, batches[0], iteration, rrr_err, batch_done)}, "
                   f"{_fmt_seconds(now - start)} into the epoch", file=self.stream, flush=True)
 
         with reporting(heard):
@@ -92,6 +90,14 @@ class EpochTable:
 
 #: seconds between the lines of progress within an epoch of a verbose fit
 HEARTBEAT = 30.0
+
+
+def where_in_epoch(epoch, batches_done, iteration, rrr_err, batch_done):
+    """The line of progress within an epoch: the batch and its iteration (or the batches
+    done, at a batch's end) and the last RRR_err."""
+    where = (f"{batches_done} batches done" if batch_done
+             else f"batch {batches_done + 1}, iteration {iteration}")
+    return f"  epoch {epoch}: {where}, RRR_err {rrr_err:.3e}"
 
 
 def _fmt_seconds(s):
