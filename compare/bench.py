@@ -99,10 +99,10 @@ def bandwidths(n_bytes=512 * 2**20, repeats=5):
 
 def nmf_cases():
     yield ("NMF LEDM m=16, r=8, one batch", datasets.ledm(16),
-           dict(n_components=8, omega=0.9, beta=0.3, max_iter=20_000), 2.5)
+           dict(n_components=8, omega=0.9, beta=0.3, rrr_iter=20_000), 2.5)
     X = datasets.letter_montages(2000, random_state=0)
     yield ("NMF letters 2000x1600, r=16, batches of 50, 4 it/batch", X,
-           dict(n_components=16, omega=2.0, beta=1.0, max_iter=4, batch_size=50, epochs=1), None)
+           dict(n_components=16, omega=2.0, beta=1.0, rrr_iter=4, batch_size=50, epochs=1), None)
 
 
 def classifier_cases():
@@ -190,7 +190,7 @@ def published_run(program_dir, case, data, params, repeats, workdir):
         write_data_file(workdir / "nmf.txt", X)
         argv = ["RRRnmf", "nmf.txt", str(params["n_components"]),
                 str(params.get("batch_size") or len(X)), str(params.get("epochs", 1)),
-                str(params["max_iter"]), str(params["beta"]), str(params["omega"]), "0", "run"]
+                str(params["rrr_iter"]), str(params["beta"]), str(params["omega"]), "0", "run"]
     elif case.startswith("classifier"):
         X, y = data
         write_data_file(workdir / "train.txt", X, y)

@@ -17,7 +17,7 @@ def main():
     plt.require()
     fig, ax = plt.subplots(figsize=(7, 4))
     for seed in args.seeds:
-        m = RRRNMF(5, omega=0.6, beta=0.3, max_iter=2_000_000, tol=1e-10, random_state=seed)
+        m = RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=2_000_000, tol=1e-10, random_state=seed)
         m.fit(ledm(6))
         ax.semilogy(m.rrr_err_, lw=0.7, label=f"seed {seed}: {m.n_iter_} iterations")
         print(f"seed {seed}: {m.status_} after {m.n_iter_} iterations, "

@@ -27,7 +27,7 @@ PAPER_RECON = 0.089  # recon_err of a factorisation that finds all 16 letter/pos
 
 
 # recon_err as the paper measures it: codes from the pseudo-inverse encoder (eq 12-13)
-RRR = dict(n_components=16, omega=2.0, beta=1.0, max_iter=4, tol=0.0, batch_size=50, epochs=30,
+RRR = dict(n_components=16, omega=2.0, beta=1.0, rrr_iter=4, tol=0.0, batch_size=50, epochs=30,
            encoder="pinv")
 CD = dict(n_components=16, solver="cd", init="random", max_iter=1000, alpha_W=0.0, alpha_H=0.0)
 

@@ -39,7 +39,7 @@ PAPER = {6: (5, 0.3, 0.6, 100, 2, 0.02, "1.6%", "100%"),
 def run_rrr(Y, r, beta, omega, cap_gwms, seed):
     max_iter = int(cap_gwms * 1e9 / (Y.size * r))
     tol = FLOAT32_TOL if Y.dtype == np.float32 else 1e-10
-    model = RRRNMF(r, omega=omega, beta=beta, max_iter=max_iter, tol=tol, random_state=seed)
+    model = RRRNMF(r, omega=omega, beta=beta, rrr_iter=max_iter, tol=tol, random_state=seed)
     _, sec = timed(model.fit, Y)
     return model.reconstruction_err_ < SUCCESS_RMS, sec, model.gwms_
 

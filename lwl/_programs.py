@@ -133,7 +133,7 @@ def _programs():
             ("codenodes", _param(N, "n_components"), "features r (n_components)"),
             ("batchsize", _param(N, "batch_size"), "items per batch"),
             ("epochs", _param(N, "epochs"), "passes over the data"),
-            ("itermax", _param(N, "max_iter"), "RRR iterations per batch (max_iter)"),
+            ("itermax", _param(N, "rrr_iter"), "RRR iterations per batch (rrr_iter)"),
             ("beta", _param(N, "beta"), "RRR step size"),
             ("wnorm", _param(N, "omega"), "Omega, the norm of every feature"),
             ("errstop", _param(N, "tol"), "a batch stops when RRR_err < errstop (tol)"),
@@ -385,7 +385,7 @@ def _run_nmf(args):
     if n_batches == 0:
         raise CLIError(f"{args.datafile} has {len(X)} items, fewer than one batch of "
                        f"{args.batchsize} (RRRnmf trains on whole batches only)")
-    model = RRRNMF(args.codenodes, batch_size=args.batchsize, epochs=1, max_iter=args.itermax,
+    model = RRRNMF(args.codenodes, batch_size=args.batchsize, epochs=1, rrr_iter=args.itermax,
                    beta=args.beta, omega=args.wnorm, tol=args.errstop, encoder="pinv",
                    random_state=args.seed)
     model._validate_params()

@@ -82,14 +82,14 @@ def _finish(model, out, extra=None):
 # ------------------------------------------------------------------ lwl nmf
 
 NMF_OPTIONS = [(("--components", "-r"), "n_components"), ("--omega", "omega"),
-               ("--beta", "beta"), ("--max-iter", "max_iter"), ("--tol", "tol"),
+               ("--beta", "beta"), (("--rrr-iter", "--max-iter"), "rrr_iter"), ("--tol", "tol"),
                ("--batch-size", "batch_size"), ("--epochs", "epochs"), ("--encoder", "encoder"),
                ("--early-stopping", "early_stopping"),
                ("--validation-fraction", "validation_fraction"),
                ("--n-iter-no-change", "n_iter_no_change"), ("--seed", "random_state"),
                (("--verbose", "-v"), "verbose")]
 NMF_CLI_DEFAULTS = {
-    "max_iter": (100_000, "one-batch factorisations from the shell (ledm) need many"),
+    "rrr_iter": (100_000, "one-batch factorisations from the shell (ledm) need many"),
     "verbose": (2, "the command shows its progress"),
 }
 

@@ -4,7 +4,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from ._core import STATE_DTYPES
@@ -42,8 +42,8 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         between W and H in the projections; the paper uses 0.6-0.9 on LEDMs, 2 on letters.
     beta : float in (0, 1], default=1.0
         RRR step size; 1 is Douglas-Rachford. The paper uses 0.3 for the hard LEDM instances.
-    max_iter : int, default=1000
-        RRR iterations per batch (``RRR_iter``).
+    rrr_iter : int, default=1000
+        RRR iterations per batch (``RRR_iter``), as in the network estimators.
     tol : float, default=1e-7
         A batch stops as soon as RRR_err < tol.
     batch_size : int or None, default=None
@@ -111,18 +111,22 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     _parameter_constraints = {
         **RRR_PARAMETERS,
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "rrr_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"),
+                     Hidden(StrOptions({"deprecated"}))],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "init": [StrOptions({"random", "custom"})],
         "encoder": [StrOptions(set(_ENCODERS))],
     }
 
-    def __init__(self, n_components=None, *, omega=1.0, beta=1.0, max_iter=1000, tol=1e-7,
+    def __init__(self, n_components=None, *, omega=1.0, beta=1.0, rrr_iter=1000, tol=1e-7,
                  batch_size=None, epochs=1, init="random", encoder="nnls", early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, random_state=None, verbose=0):
+                 validation_fraction=0.1, n_iter_no_change=10, random_state=None, verbose=0,
+                 max_iter="deprecated"):
         self.n_components = n_components
         self.omega = omega
         self.beta = beta
+        self.rrr_iter = rrr_iter
         self.max_iter = max_iter
         self.tol = tol
         self.batch_size = batch_size
@@ -219,13 +223,22 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         self._fit(X, None, reset=not hasattr(self, "components_"), n_epochs=1)
         return self
 
+    def _iterations_per_batch(self):
+        """rrr_iter, or the deprecated max_iter when it is given (with a FutureWarning)."""
+        if isinstance(self.max_iter, str):
+            return self.rrr_iter
+        warn_caller("max_iter was renamed rrr_iter (RRR iterations per batch, as in the other "
+                    "estimators; scikit-learn's max_iter counts epochs); max_iter will be "
+                    "removed in lwl 0.3: pass rrr_iter", FutureWarning)
+        return self.max_iter
+
     def _fit(self, X, H, reset, n_epochs=None):
         X = validate_data(self, X, reset=reset, dtype=STATE_DTYPES, order="C")
         check_non_negative(X, f"{type(self).__name__} (input X)")
         if X.dtype == np.float32 and 0 < self.tol <= FLOAT32_RRR_ERR:
             warn_caller(f"in float32 RRR_err levels off near {FLOAT32_RRR_ERR:g}, so "
                         f"tol={self.tol:g} may never be reached and every batch run to "
-                        f"max_iter; pass tol={FLOAT32_TOL:g}", UserWarning)
+                        f"rrr_iter; pass tol={FLOAT32_TOL:g}", UserWarning)
         n, D = X.shape
         rng = check_random_state(self.random_state) if reset else self._rng
         X_all = X
@@ -341,6 +354,7 @@ class _NMFTrainer(Trainer):
         n, D = X.shape
         super().__init__(NMFState(batch_size, D, len(features), est.omega, est.beta, X.dtype))
         self.est, self.X, self.features = est, X, features
+        self.rrr_iter = est._iterations_per_batch()
         self.batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
         self.codes = None  # consensus codes of the whole data (one batch only)
         self.batch_codes = None  # consensus codes of the last batch run
@@ -353,7 +367,7 @@ class _NMFTrainer(Trainer):
             self.state.start_batch(self.X[lo:hi], self.features)
             n_before = self.n_iter
             try:
-                errs = self.run_batch(est.max_iter, est.tol, est.verbose > 1)
+                errs = self.run_batch(self.rrr_iter, est.tol, est.verbose > 1)
             finally:
                 if self.n_iter > n_before:
                     self.features = self.state.features()

@@ -23,7 +23,7 @@ def _generator():
 
 
 ESTIMATORS = [
-    RRRNMF(2, max_iter=50, random_state=0),
+    RRRNMF(2, rrr_iter=50, random_state=0),
     _autoencoder(),
     _generator(),
     # the same with their data scaled into [0, 1]: every check then reaches the models

@@ -175,7 +175,7 @@ def test_nmf_float32_same_bits_however_split_into_calls_and_no_subnormal():
 
 def test_nmf_float32_solves_ledm6_to_float_precision():
     X = ledm(6)
-    model = RRRNMF(5, omega=0.6, beta=0.3, max_iter=200_000, tol=1e-7, random_state=0)
+    model = RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=200_000, tol=1e-7, random_state=0)
     with pytest.warns(UserWarning, match="levels off"):  # here it is reached all the same
         W = model.fit_transform(X.astype(F32))
     assert W.dtype == F32 and model.components_.dtype == F32 and model.status_ == "converged"
@@ -183,14 +183,14 @@ def test_nmf_float32_solves_ledm6_to_float_precision():
     assert np.all(model.components_ >= 0) and np.all(W >= 0)
     np.testing.assert_allclose(np.linalg.norm(model.components_.astype(np.float64), axis=1),
                                0.6, rtol=4 * EPS)
-    again = RRRNMF(5, omega=0.6, beta=0.3, max_iter=200_000, tol=1e-7, random_state=0)
+    again = RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=200_000, tol=1e-7, random_state=0)
     with pytest.warns(UserWarning, match="levels off"):
         assert np.array_equal(again.fit_transform(X.astype(F32)), W)
 
 
 def test_nmf_float32_warns_of_a_tol_below_where_rrr_err_levels_off():
     X = ledm(6)
-    params = dict(n_components=5, omega=0.6, beta=0.3, max_iter=20, random_state=0)
+    params = dict(n_components=5, omega=0.6, beta=0.3, rrr_iter=20, random_state=0)
     with pytest.warns(UserWarning, match="tol=1e-07 may never be reached"):
         RRRNMF(**params).fit(X.astype(F32))  # the default tol
     with warnings.catch_warnings():
@@ -254,13 +254,13 @@ def test_autoencoder_and_generator_preserve_float32(tmp_path):
 def test_nmf_preserves_float32_in_every_method():
     X = np.random.default_rng(0).uniform(0, 1, (30, 8))
     for encoder in ("nnls", "pinv"):
-        model = RRRNMF(3, max_iter=50, tol=1e-6, encoder=encoder, random_state=0)
+        model = RRRNMF(3, rrr_iter=50, tol=1e-6, encoder=encoder, random_state=0)
         W = model.fit_transform(X.astype(F32))
         assert W.dtype == model.components_.dtype == F32
         assert model.transform(X.astype(F32)).dtype == F32
         assert model.inverse_transform(W).dtype == F32
         assert model.transform(X).dtype == np.float64
-    model = RRRNMF(3, max_iter=20, tol=1e-6, batch_size=10, epochs=2,
+    model = RRRNMF(3, rrr_iter=20, tol=1e-6, batch_size=10, epochs=2,
                    random_state=0).fit(X.astype(F32))
     model.partial_fit(X.astype(F32))
     assert model.components_.dtype == F32

@@ -207,7 +207,7 @@ def test_model_file_round_trip(tmp_path, make):
                            epochs=2, random_state=0).fit(Xb)
         data = (Xb,)
     elif make == "nmf":
-        m = RRRNMF(3, max_iter=30, random_state=0).fit(Xb)
+        m = RRRNMF(3, rrr_iter=30, random_state=0).fit(Xb)
         data = (Xb,)
     else:
         m = RRRGenerator(RRRAutoencoder((4,), n_codes=3, data_batch=20, code_batch=5,

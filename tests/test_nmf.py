@@ -22,7 +22,7 @@ def test_ledm():
 
 def test_ledm6_is_solved_exactly():
     Y = ledm(6)
-    m = RRRNMF(5, omega=0.6, beta=0.3, max_iter=200_000, tol=1e-10, random_state=0).fit(Y)
+    m = RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=200_000, tol=1e-10, random_state=0).fit(Y)
     assert m.status_ == "converged"
     assert m.reconstruction_err_ < 1e-8
     W = m.fit_transform(Y)
@@ -36,7 +36,7 @@ def test_ledm6_is_solved_exactly():
 def test_fixed_point_is_a_solution():
     """At convergence the A point satisfies B: every x.w = y holds on the consensus values."""
     X = planted()
-    m = RRRNMF(3, omega=1.0, beta=0.5, max_iter=20_000, tol=1e-11, random_state=1)
+    m = RRRNMF(3, omega=1.0, beta=0.5, rrr_iter=20_000, tol=1e-11, random_state=1)
     W = m.fit_transform(X)
     assert m.status_ == "converged"
     np.testing.assert_allclose(W @ m.components_, X, atol=1e-8)
@@ -44,17 +44,17 @@ def test_fixed_point_is_a_solution():
 
 def test_same_seed_same_result_bit_for_bit():
     X = planted(seed=2)
-    a = RRRNMF(3, max_iter=500, random_state=5).fit(X)
-    b = RRRNMF(3, max_iter=500, random_state=5).fit(X)
+    a = RRRNMF(3, rrr_iter=500, random_state=5).fit(X)
+    b = RRRNMF(3, rrr_iter=500, random_state=5).fit(X)
     assert np.array_equal(a.components_, b.components_)
     assert np.array_equal(a.rrr_err_, b.rrr_err_)
-    c = RRRNMF(3, max_iter=500, random_state=6).fit(X)
+    c = RRRNMF(3, rrr_iter=500, random_state=6).fit(X)
     assert not np.array_equal(a.components_, c.components_)
 
 
 def test_online_mode_with_warm_starts():
     X = planted(n=200, seed=3)
-    m = RRRNMF(3, omega=1.0, beta=1.0, max_iter=20, batch_size=50, epochs=15,
+    m = RRRNMF(3, omega=1.0, beta=1.0, rrr_iter=20, batch_size=50, epochs=15,
                random_state=0).fit(X)
     h = m.history_
     assert len(h["epoch"]) == 15 and m.n_iter_ == sum(np.array(h["iters"]) * 4)
@@ -71,7 +71,7 @@ def test_transform_reconstructs_a_solved_ledm_as_fit_transform_does(seed):
     """The exact features of an LEDM are nearly dependent (condition number ~1e9): the
     pseudo-inverse encoder throws the codes away, non-negative least squares does not."""
     Y = ledm(6)
-    m = RRRNMF(5, omega=0.6, beta=0.3, max_iter=200_000, tol=1e-10, random_state=seed)
+    m = RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=200_000, tol=1e-10, random_state=seed)
     W = m.fit_transform(Y)
     assert m.status_ == "converged"
     fit_err = np.sqrt(np.mean((W @ m.components_ - Y) ** 2))
@@ -84,8 +84,8 @@ def test_transform_reconstructs_a_solved_ledm_as_fit_transform_does(seed):
 
 def test_partial_fit_is_one_warm_epoch():
     X = planted(n=120, seed=8)
-    a = RRRNMF(3, max_iter=10, batch_size=40, epochs=3, random_state=0).fit(X)
-    b = RRRNMF(3, max_iter=10, batch_size=40, random_state=0)
+    a = RRRNMF(3, rrr_iter=10, batch_size=40, epochs=3, random_state=0).fit(X)
+    b = RRRNMF(3, rrr_iter=10, batch_size=40, random_state=0)
     for _ in range(3):
         b.partial_fit(X)
     np.testing.assert_array_equal(a.components_, b.components_)
@@ -98,7 +98,7 @@ def test_partial_fit_is_one_warm_epoch():
 
 def test_early_stopping_keeps_the_best_validation_epoch():
     X = planted(n=200, seed=9)
-    m = RRRNMF(3, max_iter=2, batch_size=20, epochs=60, early_stopping=True,
+    m = RRRNMF(3, rrr_iter=2, batch_size=20, epochs=60, early_stopping=True,
                n_iter_no_change=2, random_state=0).fit(X)
     val = m.history_["val_err"]
     assert m.status_ in ("early_stopping", "max_iter")
@@ -122,7 +122,7 @@ def test_fit_transform_gives_the_codes_of_transform_under_the_final_features(par
     under the features fit keeps: the last epoch's (its codes reused, not computed again),
     or with early stopping an earlier epoch's, restored."""
     X = planted(n=120, seed=8)
-    m = RRRNMF(3, max_iter=3, batch_size=40, random_state=0, **params)
+    m = RRRNMF(3, rrr_iter=3, batch_size=40, random_state=0, **params)
     W = m.fit_transform(X)
     np.testing.assert_array_equal(W, m.transform(X))
     if not params.get("early_stopping"):
@@ -133,7 +133,7 @@ def test_fit_transform_gives_the_codes_of_transform_under_the_final_features(par
 def test_custom_init_and_inverse_transform():
     X = planted(seed=4)
     H0 = np.random.default_rng(0).uniform(size=(3, X.shape[1]))
-    m = RRRNMF(3, init="custom", max_iter=50).fit(X, H=H0)
+    m = RRRNMF(3, init="custom", rrr_iter=50).fit(X, H=H0)
     W = m.transform(X)
     assert W.shape == (X.shape[0], 3)
     np.testing.assert_allclose(m.inverse_transform(W), W @ m.components_)
@@ -169,8 +169,8 @@ def test_sparse_input_is_refused_by_name():
 def test_a_batch_larger_than_the_data_is_clipped_with_a_warning():
     X = planted(n=30)
     with pytest.warns(UserWarning, match="clipping it to 30"):
-        m = RRRNMF(3, max_iter=5, batch_size=100, random_state=0).fit(X)
-    ref = RRRNMF(3, max_iter=5, random_state=0).fit(X)
+        m = RRRNMF(3, rrr_iter=5, batch_size=100, random_state=0).fit(X)
+    ref = RRRNMF(3, rrr_iter=5, random_state=0).fit(X)
     np.testing.assert_array_equal(m.components_, ref.components_)
 
 
@@ -181,7 +181,7 @@ def test_a_batch_larger_than_the_data_is_clipped_with_a_warning():
     (dict(n_components=2, beta=1.5), "beta"),
     (dict(n_components=2, beta=0), "beta"),
     (dict(n_components=2, batch_size=0), "batch_size"),
-    (dict(n_components=2, max_iter=0), "max_iter"),
+    (dict(n_components=2, rrr_iter=0), "rrr_iter"),
     (dict(n_components=2, init="nndsvd"), "init"),
     (dict(n_components=2, encoder="svd"), "encoder"),
     (dict(n_components=2, omega=np.inf), "omega"),
@@ -192,7 +192,7 @@ def test_bad_parameters(params, match):
 
 
 def test_transform_checks_shape_and_sign():
-    m = RRRNMF(2, max_iter=10).fit(planted(d=8))
+    m = RRRNMF(2, rrr_iter=10).fit(planted(d=8))
     with pytest.raises(ValueError, match="5 features, but RRRNMF is expecting 8"):
         m.transform(np.ones((3, 5)))
     with pytest.raises(ValueError, match="Negative values"):
@@ -202,7 +202,7 @@ def test_transform_checks_shape_and_sign():
 def test_too_large_a_batch_is_refused_before_allocating(monkeypatch):
     monkeypatch.setattr(lwl._validation, "available_memory_bytes", lambda: 1e6)
     with pytest.raises(MemoryError, match="GiB"):
-        RRRNMF(20, max_iter=1).fit(np.ones((100, 100)))
+        RRRNMF(20, rrr_iter=1).fit(np.ones((100, 100)))
 
 
 def test_ctrl_c_keeps_the_features_reached(monkeypatch):
@@ -221,7 +221,7 @@ def test_ctrl_c_keeps_the_features_reached(monkeypatch):
     monkeypatch.setattr(lwl._rrr, "WMS_PER_CALL", 1)  # one iteration per call
     X = planted()
     with pytest.warns(RuntimeWarning, match="interrupted after 2 RRR iterations") as rec:
-        m = RRRNMF(3, max_iter=100, random_state=0).fit(X)
+        m = RRRNMF(3, rrr_iter=100, random_state=0).fit(X)
     assert rec[0].filename == __file__  # attributed to the caller, not to a library frame
     assert m.status_ == "interrupted" and m.n_iter_ == 2 and len(m.rrr_err_) == 2
     assert m.gwms_ == pytest.approx(1e-9 * 2 * X.shape[0] * X.shape[1] * 3)
@@ -382,10 +382,18 @@ def test_a_long_epoch_of_a_verbose_fit_is_not_silent(monkeypatch, capsys):
     every call into C), so a one-batch factorisation of minutes says where it is."""
     import lwl._progress
     monkeypatch.setattr(lwl._progress, "HEARTBEAT", 0.0)
-    RRRNMF(5, omega=0.6, beta=0.3, max_iter=3000, tol=1e-10, random_state=0,
+    RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=3000, tol=1e-10, random_state=0,
            verbose=1).fit(ledm(6))
     lines = capsys.readouterr().out.splitlines()
     within = [l for l in lines if l.startswith("  epoch 1: batch 1, iteration")]
     assert within and "RRR_err" in within[0] and "into the epoch" in within[0]
-    RRRNMF(5, omega=0.6, beta=0.3, max_iter=3000, tol=1e-10, random_state=0).fit(ledm(6))
+    RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=3000, tol=1e-10, random_state=0).fit(ledm(6))
     assert capsys.readouterr().out == ""                 # verbose=0 stays silent
+
+
+def test_max_iter_still_works_for_one_release_with_a_future_warning():
+    with pytest.warns(FutureWarning, match="max_iter was renamed rrr_iter"):
+        old = RRRNMF(3, max_iter=7, random_state=0).fit(ledm(6))
+    new = RRRNMF(3, rrr_iter=7, random_state=0).fit(ledm(6))
+    assert old.n_iter_ == new.n_iter_ == 7
+    np.testing.assert_array_equal(old.components_, new.components_)

@@ -25,7 +25,7 @@ def fit_nmf(workdir, max_iter, seed):
     with open(workdir / "executed", "a") as fh:
         fh.write(f"{seed}\n")
     executed = len((workdir / "executed").read_text().split())
-    model = RRRNMF(5, omega=0.6, beta=0.3, max_iter=max_iter, tol=1e-10, random_state=seed)
+    model = RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=max_iter, tol=1e-10, random_state=seed)
     model.fit(ledm(6))
     stop = workdir / "stop"
     if stop.is_file() and executed >= int(stop.read_text()):
