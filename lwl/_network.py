@@ -5,14 +5,13 @@ import os
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._core import STATE_DTYPES
 from ._engine import Engine, check_state_size
-from ._persist import PersistMixin
-from ._training import RRR_PARAMETERS, CallbackSupportMixin, Trainer
+from ._estimator import RRR_PARAMETERS, RRREstimator
+from ._training import Trainer
 from ._validation import check_random_state
 from .graph import Graph
 from .io import NetFile, NetParams, read_net_file, read_param_file, write_net_file, \
@@ -28,7 +27,7 @@ NETWORK_PARAMETERS = {
 }
 
 
-class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator, abstract=True):
+class NetworkEstimator(RRREstimator, abstract=True):
     """Base of the estimators trained on :class:`lwl._engine.Engine`.
 
     Subclasses set ``_net_kind`` ('classifier' or 'autoencoder'), implement
@@ -38,6 +37,7 @@ class NetworkEstimator(PersistMixin, CallbackSupportMixin, BaseEstimator, abstra
     """
 
     _net_kind = "classifier"
+    _fitted_attribute = "_weights"
 
     def _net_file(self):
         """The NetFile of the ``net`` parameter (read when it is a path), or None."""

@@ -1,15 +1,13 @@
 """The one epoch loop of every estimator: history, the per-epoch table, work accounting,
 scikit-learn callbacks, early stopping and Ctrl-C.
 
-An estimator's ``fit`` builds a :class:`Trainer` (what one epoch of its model does, over an
-:class:`lwl._rrr.RRRState`) and hands it to :func:`run_epochs`, which owns everything else.
+An estimator's fit (the template of :class:`lwl._estimator.RRREstimator`) builds a
+:class:`Trainer` (what one epoch of its model does, over an :class:`lwl._rrr.RRRState`) and
+hands it to :func:`fit_epochs`, which owns everything else.
 """
 import time
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval
 
 from ._progress import EpochTable, report
 from ._validation import warn_caller
@@ -22,19 +20,6 @@ except ImportError:  # pragma: no cover - older scikit-learn has no callback API
 
     def with_callbacks(method):
         return method
-
-#: parameter constraints every RRR estimator shares: the RRR iteration's and the epoch loop's
-RRR_PARAMETERS = {
-    "omega": [Interval(Real, 0, None, closed="neither")],
-    "beta": [Interval(Real, 0, 1, closed="right")],
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "epochs": [Interval(Integral, 1, None, closed="left")],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-    "random_state": ["random_state", np.random.Generator],
-    "verbose": ["verbose"],
-}
 
 # Why a fit stopped: the value of every estimator's ``status_``.
 STATUSES = {
@@ -52,13 +37,17 @@ STATUSES = {
 class Trainer:
     """One model's training as the epoch loop drives it.
 
-    Subclasses set :attr:`columns` and implement :meth:`epoch`, :meth:`parameters`,
+    Subclasses set :attr:`columns` and implement :meth:`train_epoch`, :meth:`parameters`,
     :meth:`set_parameters` and :meth:`fitted_attributes`; :meth:`error` where early stopping
     or keeping the best parameters needs it.  :meth:`run_batch` counts the work of every
-    batch as it is done, so the counters hold also when an epoch is interrupted.
+    batch as it is done, so the counters hold also when an epoch is interrupted, and
+    :meth:`epoch` adds the figures of the epoch's batches to those of :meth:`train_epoch`.
     """
 
-    #: history key -> format of its column in the printed table (besides epoch, gwms, seconds)
+    #: the figures of every epoch's batches: mean iterations run, mean RRR_err (eq 42) at
+    #: their first and at their last iteration
+    batch_columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}"}
+    #: the model's own history keys -> format of their columns in the printed table
     columns = {}
     #: further history keys, not printed in the table
     history_only = ()
@@ -73,6 +62,7 @@ class Trainer:
         self.converged = False
         self.rrr_err = []  # RRR_err of every iteration run, batches in order
         self.batch_iters = []  # iterations of every batch run, in order
+        self._epoch_batches = []  # (iterations, first and last RRR_err) of the epoch's batches
 
     def run_batch(self, max_iter, tol, progress=False):
         """Run the batch the state holds; returns its RRR_err series.  The counters and
@@ -86,11 +76,22 @@ class Trainer:
             self.rrr_err.extend(errs)
             if errs:
                 self.batch_iters.append(len(errs))
+                self._epoch_batches.append((len(errs), errs[0], errs[-1]))
         report(batch_done=True, rrr_err=errs[-1] if errs else None)
         return errs
 
     def epoch(self):
-        """One pass over the training data; returns the row of figures named in columns."""
+        """One pass over the training data (:meth:`train_epoch`); returns the row of figures
+        named in batch_columns and columns."""
+        self._epoch_batches = []
+        row = self.train_epoch()
+        iters, firsts, lasts = zip(*self._epoch_batches)
+        return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
+                    err_last=float(np.mean(lasts)), **row)
+
+    def train_epoch(self):
+        """Run the epoch's batches (each by :meth:`run_batch`); returns the row of figures
+        named in columns."""
         raise NotImplementedError
 
     def solved(self, row):
@@ -126,7 +127,7 @@ def rms(a):
 
 
 def new_history(trainer, validation):
-    keys = (["epoch", "gwms", *trainer.columns, *trainer.history_only]
+    keys = (["epoch", "gwms", *trainer.batch_columns, *trainer.columns, *trainer.history_only]
             + (["val_err"] if validation else []) + ["seconds"])
     return {k: [] for k in keys}
 
@@ -185,7 +186,7 @@ def run_epochs(estimator, trainer, n_epochs, history, *, validation=None, n_iter
     if validation is not None and "val_err" not in history:
         history["val_err"] = [None] * len(history["epoch"])
     criterion = "val_err" if validation is not None else trainer.keep_best
-    table_columns = {"gwms": "{:9.4f}", **trainer.columns}
+    table_columns = {"gwms": "{:9.4f}", **trainer.batch_columns, **trainer.columns}
     if validation is not None:
         table_columns["val_err"] = "{:9.4f}"
     table = EpochTable(table_columns, n_epochs, getattr(estimator, "verbose", 0))

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 
 from ._core import STATE_DTYPES
 from ._network import NETWORK_PARAMETERS, NetworkEstimator, NetworkTrainer, batches, layer_sizes
-from ._training import fit_epochs, rms, split_validation, with_callbacks
+from ._training import rms, with_callbacks
 from ._validation import check_random_state, clip_batch, warn_caller
 from .graph import Graph
 
@@ -229,9 +229,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         self : object
             The fitted estimator.
         """
-        reset = not (self.warm_start and hasattr(self, "_weights"))
-        self._fit(X, reset)
-        return self
+        return self._fit(X)
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
@@ -252,23 +250,23 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         self : object
             The fitted estimator.
         """
-        self._fit(X, reset=not hasattr(self, "_weights"), n_epochs=1)
-        return self
+        return self._fit(X, partial=True)
 
-    def _fit(self, X, reset, n_epochs=None):
+    def _check_fit_data(self, X, y, reset):
         X = validate_data(self, X, reset=reset, dtype=STATE_DTYPES, order="C")
         check_activation_range(X, self.activation, "X")
-        rng = check_random_state(self.random_state) if reset else self._rng
-        X, _, validation = split_validation(self, X, None, rng)
         if reset:
             self._warn_margin()
+        return X, None, {}
+
+    def _trainer(self, X, targets, rng, reset):
         Kd = clip_batch("data_batch", self.data_batch, len(X))
         engine = self._new_engine(Kd + self.code_batch, rng,
                                   None if reset else (self._weights, self._biases), dtype=X.dtype)
-        trainer = _AutoencoderTrainer(self, engine, X, Kd, rng)
-        status = fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
-                            n_epochs=n_epochs, X=X)
-        self._keep_parameters(engine)
+        return _AutoencoderTrainer(self, engine, X, Kd, rng)
+
+    def _set_fitted(self, trainer, status, X, X_all):
+        self._keep_parameters(trainer.state)
         self.n_codes_ = len(self._graph.code_nodes)
         # the last epoch measured them under the parameters kept, unless others were restored
         errors = (dict(trainer.last_errors)
@@ -278,6 +276,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
                                              self._exhaustive()))
         self.code_distribution_ = errors.pop("codes")
         self.data_err_, self.code_err_ = errors["data_err"], errors["code_err"]
+        return self
 
     # ------------------------------------------------------------------ inference
     def _encode(self, X):
@@ -477,8 +476,7 @@ class _AutoencoderTrainer(NetworkTrainer):
     data items with code items drawn from the current encoder's codes of those data (eq 37),
     starts from a feed-around and runs ``rrr_iter`` RRR iterations."""
 
-    columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}",
-               "data_err": "{:9.4f}", "code_err": "{:9.4f}"}
+    columns = {"data_err": "{:9.4f}", "code_err": "{:9.4f}"}
     history_only = ("data_err_items", "code_err_items")
 
     def __init__(self, est, engine, X, data_batch, rng):
@@ -498,25 +496,17 @@ class _AutoencoderTrainer(NetworkTrainer):
         pick = self.rng.integers(0, len(Z), size=(self.est.code_batch, Z.shape[1]))
         return Z[pick, np.arange(Z.shape[1])]
 
-    def epoch(self):
+    def train_epoch(self):
         eng, N = self.state, self.state.graph.n_nodes
-        iters, firsts, lasts = [], [], []
         for idx in batches(self.rng, len(self.X), self.Kd):
             Xb, Zb = self.X[idx], self.codes_for(self.X[idx])
             clamp = np.full((len(Xb) + len(Zb), N), np.nan, dtype=eng.dtype)
             clamp[:len(Xb), self.D] = Xb
             clamp[len(Xb):, self.C] = Zb
             eng.start_batch(clamp=clamp)
-            errs = self.run_batch(self.est.rrr_iter, self.est.tol)
-            iters.append(len(errs))
-            firsts.append(errs[0])
-            lasts.append(errs[-1])
-        row = dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
-                   err_last=float(np.mean(lasts)))
+            self.run_batch(self.est.rrr_iter, self.est.tol)
         self.last_errors = reconstruction_errors(eng, self.X, self.exhaustive is not None)
-        row.update(self.last_errors)
-        del row["codes"]
-        return row
+        return {k: v for k, v in self.last_errors.items() if k != "codes"}
 
     def solved(self, row):
         """Every training item and code sample reconstructed exactly (section 6.3.1)."""

@@ -9,8 +9,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core import STATE_DTYPES
 from ._network import NETWORK_PARAMETERS, NetworkEstimator, NetworkTrainer, batches, layer_sizes
-from ._training import fit_epochs, split_validation, with_callbacks
-from ._validation import check_random_state, clip_batch
+from ._training import with_callbacks
+from ._validation import clip_batch
 from .graph import ACTIVATIONS, Graph
 
 
@@ -214,8 +214,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         self : object
             The fitted estimator.
         """
-        reset = not (self.warm_start and hasattr(self, "_weights"))
-        return self._fit(X, y, reset=reset, eval_set=eval_set)
+        return self._fit(X, y, eval_set=eval_set)
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
@@ -238,16 +237,11 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         self : object
             The fitted estimator.
         """
-        reset = not hasattr(self, "_weights")
-        if reset:
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
-            raise ValueError(f"classes={list(unique_labels(classes))} differs from the classes "
-                             f"of the first call to partial_fit ({list(self.classes_)})")
-        return self._fit(X, y, reset=reset, classes=classes, n_epochs=1)
+        if classes is None and not hasattr(self, "_weights"):
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._fit(X, y, partial=True, classes=classes)
 
-    def _fit(self, X, y, reset, classes=None, eval_set=None, n_epochs=None):
+    def _check_fit_data(self, X, y, reset, classes=None, eval_set=None):
         X, y = validate_data(self, X, y, reset=reset, dtype=STATE_DTYPES, order="C")
         check_classification_targets(y)
         if reset:
@@ -255,26 +249,29 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
             if len(self.classes_) < 2:
                 raise ValueError(f"y has one class only ({self.classes_[0]!r}); a classifier "
                                  "needs at least 2 classes")
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(f"classes={list(unique_labels(classes))} differs from the classes "
+                             f"of the first call to partial_fit ({list(self.classes_)})")
         nodes = self._class_order()
         labels = nodes[self._label_indices(y, "y")]
         if eval_set is not None:
             X_test = validate_data(self, eval_set[0], reset=False, dtype=X.dtype, order="C")
             eval_set = (X_test, nodes[self._label_indices(np.asarray(eval_set[1]), "eval_set y")])
-        rng = check_random_state(self.random_state) if reset else self._rng
-        X, labels, validation = split_validation(self, X, labels, rng)
+        return X, labels, {"eval_set": eval_set}
 
+    def _trainer(self, X, labels, rng, reset, eval_set):
         K = self._batch_size(len(X))
         engine = self._new_engine(K, rng, None if reset else (self._weights, self._biases),
                                   dtype=X.dtype, upsilon=self.upsilon, **self._class_step(K))
-        trainer = _ClassifierTrainer(self, engine, X, labels, rng, eval_set)
-        fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
-                   n_epochs=n_epochs, X=X, y=y)
+        return _ClassifierTrainer(self, engine, X, labels, rng, eval_set)
+
+    def _set_fitted(self, trainer, status, X, X_all, eval_set):
         self.exempted_ = np.sort(np.asarray(trainer.exempted, dtype=int))
         rel = np.asarray(trainer.relabeled, dtype=int).reshape(-1, 2)
-        class_of_node = np.argsort(nodes)
+        class_of_node = np.argsort(self._class_order())
         self.relabeled_ = (np.column_stack([rel[:, 0], self.classes_[class_of_node[rel[:, 1]]]])
                            if len(rel) else np.empty((0, 2), dtype=object))
-        self._set_parameters(engine)
+        self._set_parameters(trainer.state)
         return self
 
     _RATES = ("err",)  # figures of every epoch, on batches, training and eval sets
@@ -530,21 +527,16 @@ class _ClassifierTrainer(NetworkTrainer):
         super().__init__(engine)
         self.est, self.X, self.labels, self.rng, self.eval_set = est, X, labels, rng, eval_set
         self.exempted, self.relabeled = [], []
-        self.columns = {"iters": "{:6.1f}", "err_first": "{:9.3e}", "err_last": "{:9.3e}"}
-        self.columns.update({f"{where}_{rate}": "{:9.4f}" for where in ("batch", "train", "test")
-                             for rate in est._RATES})
+        self.columns = {f"{where}_{rate}": "{:9.4f}" for where in ("batch", "train", "test")
+                        for rate in est._RATES}
         self.keep_best = "train_err" if "err" in est._RATES else None
 
-    def epoch(self):
+    def train_epoch(self):
         eng, X, labels, rates = self.state, self.X, self.labels, self.est._rates
-        iters, firsts, lasts, batch_pred, batch_labels, exempted, relabeled = ([] for _ in
-                                                                              range(7))
+        batch_pred, batch_labels, exempted, relabeled = [], [], [], []
         for idx in batches(self.rng, len(X), eng.K):
             eng.start_batch(X[idx], labels[idx])
-            errs = self.run_batch(self.est.rrr_iter, self.est.tol)
-            iters.append(len(errs))
-            firsts.append(errs[0])
-            lasts.append(errs[-1])
+            self.run_batch(self.est.rrr_iter, self.est.tol)
             ex = eng.exempt[:len(idx)].astype(bool)
             batch_pred.append(eng.predict(X[idx])[~ex])
             batch_labels.append(labels[idx][~ex])
@@ -553,8 +545,7 @@ class _ClassifierTrainer(NetworkTrainer):
             moved = (assigned >= 0) & (assigned != labels[idx])
             relabeled.extend(zip(idx[moved].tolist(), assigned[moved].tolist()))
         self.exempted, self.relabeled = exempted, relabeled
-        row = dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
-                   err_last=float(np.mean(lasts)))
+        row = {}
         # the batch figures pool the epoch's batches, as the published programs count them
         batch = rates(np.concatenate(batch_pred), np.concatenate(batch_labels))
         train = rates(eng.predict(X), labels)

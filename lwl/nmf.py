@@ -2,17 +2,16 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from ._core import STATE_DTYPES
-from ._persist import PersistMixin
+from ._estimator import RRR_PARAMETERS, RRREstimator
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
-from ._training import (RRR_PARAMETERS, CallbackSupportMixin, Trainer, fit_epochs, rms,
-                        split_validation, with_callbacks)
-from ._validation import check_memory, check_random_state, clip_batch, warn_caller
+from ._training import Trainer, rms, with_callbacks
+from ._validation import check_memory, clip_batch, warn_caller
 
 _ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
 # In float32 a solved factorisation's RRR_err levels off near FLOAT32_RRR_ERR; FLOAT32_TOL is
@@ -20,8 +19,7 @@ _ENCODERS = {"nnls": nnls_codes, "pinv": pinv_codes}
 FLOAT32_RRR_ERR, FLOAT32_TOL = 1e-7, 1e-6
 
 
-class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
-             CallbackSupportMixin, BaseEstimator):
+class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RRREstimator):
     """Non-negative matrix factorisation ``X ≈ W H`` found by the RRR algorithm.
 
     No loss is minimised: RRR searches for a point that satisfies two sets of constraints,
@@ -108,6 +106,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
     n_features_in_ : int
     """
 
+    _fitted_attribute = "components_"
     _parameter_constraints = {
         **RRR_PARAMETERS,
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
@@ -171,7 +170,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         self : object
             The fitted estimator.
         """
-        self._fit(X, H, reset=True)
+        self._fit(X, H=H)
         return self
 
     @with_callbacks
@@ -200,7 +199,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
             ``early_stopping`` they are the codes of all of X (the held-out items included)
             by ``encoder`` under the features kept.
         """
-        return self._fit(X, H, reset=True)
+        return self._fit(X, H=H)
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
@@ -220,7 +219,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         self : object
             The fitted estimator.
         """
-        self._fit(X, None, reset=not hasattr(self, "components_"), n_epochs=1)
+        self._fit(X, partial=True)
         return self
 
     def _iterations_per_batch(self):
@@ -232,28 +231,28 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
                     "removed in lwl 0.3: pass rrr_iter", FutureWarning)
         return self.max_iter
 
-    def _fit(self, X, H, reset, n_epochs=None):
+    def _check_fit_data(self, X, y, reset, H=None):
         X = validate_data(self, X, reset=reset, dtype=STATE_DTYPES, order="C")
         check_non_negative(X, f"{type(self).__name__} (input X)")
         if X.dtype == np.float32 and 0 < self.tol <= FLOAT32_RRR_ERR:
             warn_caller(f"in float32 RRR_err levels off near {FLOAT32_RRR_ERR:g}, so "
                         f"tol={self.tol:g} may never be reached and every batch run to "
                         f"rrr_iter; pass tol={FLOAT32_TOL:g}", UserWarning)
+        return X, None, {"H": H}
+
+    def _trainer(self, X, targets, rng, reset, H):
         n, D = X.shape
-        rng = check_random_state(self.random_state) if reset else self._rng
-        X_all = X
-        X, _, validation = split_validation(self, X, None, rng)
-        n = len(X)
         C = D if self.n_components is None else self.n_components
         K = n if self.batch_size is None else clip_batch("batch_size", self.batch_size, n)
         check_memory(memory_bytes(K, D, C, X.dtype), f"the RRR state of a batch of {K} items",
                      n_addressed=K * D * C)
         features = (self._initial_features(H, C, D, rng) if reset
                     else self.components_).astype(X.dtype, copy=False)
-        trainer = _NMFTrainer(self, X, features, K)
-        status = fit_epochs(self, trainer, reset=reset, rng=rng, validation=validation,
-                            n_epochs=n_epochs, X=X)
-        self.components_, self.n_components_ = trainer.features, C
+        return _NMFTrainer(self, X, features, K)
+
+    def _set_fitted(self, trainer, status, X, X_all, H):
+        """Sets the fitted attributes; returns the codes of X_all (what fit_transform gives)."""
+        self.components_, self.n_components_ = trainer.features, len(trainer.features)
         self.last_batch_codes_ = trainer.batch_codes
         # a solved single batch returns its consensus codes (the solution); otherwise those
         # of transform, so that fit_transform(X) and fit(X).transform(X) agree
@@ -262,7 +261,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, PersistMixin,
         else:
             codes = trainer.encoded(trainer.features)
         self.reconstruction_err_ = _recon_err(X, codes, self.components_)
-        return codes if validation is None else self._encode(X_all)
+        return codes if X_all is X else self._encode(X_all)
 
     def _initial_features(self, H, C, D, rng):
         if self.init == "custom":
@@ -347,8 +346,7 @@ class _NMFTrainer(Trainer):
     """Epochs of RRR NMF: the batches in data order, each warm-started from the features of
     the one before (section 4.3)."""
 
-    columns = {"iters": "{:7.1f}", "err_first": "{:10.3e}", "err_last": "{:10.3e}",
-               "recon_err": "{:10.3e}"}
+    columns = {"recon_err": "{:10.3e}"}
 
     def __init__(self, est, X, features, batch_size):
         n, D = X.shape
@@ -360,26 +358,21 @@ class _NMFTrainer(Trainer):
         self.batch_codes = None  # consensus codes of the last batch run
         self._encoded = (None, None)  # (features, the codes of X under them)
 
-    def epoch(self):
-        est, firsts, lasts, iters = self.est, [], [], []
+    def train_epoch(self):
+        est = self.est
         single = len(self.batches) == 1
         for lo, hi in self.batches:
             self.state.start_batch(self.X[lo:hi], self.features)
             n_before = self.n_iter
             try:
-                errs = self.run_batch(self.rrr_iter, est.tol, est.verbose > 1)
+                self.run_batch(self.rrr_iter, est.tol, est.verbose > 1)
             finally:
                 if self.n_iter > n_before:
                     self.features = self.state.features()
                     self.batch_codes = self.state.codes()
                     self.codes = self.batch_codes if single else None
-            firsts.append(errs[0])
-            lasts.append(errs[-1])
-            iters.append(len(errs))
         codes = self.codes if single else self.encoded(self.features)
-        return dict(iters=float(np.mean(iters)), err_first=float(np.mean(firsts)),
-                    err_last=float(np.mean(lasts)),
-                    recon_err=_recon_err(self.X, codes, self.features))
+        return {"recon_err": _recon_err(self.X, codes, self.features)}
 
     def encoded(self, features):
         """The codes of the training data under ``features`` by the estimator's encoder,

@@ -71,3 +71,24 @@ def test_the_modules_import_each_other_without_cycles():
         if m not in state and visit(m, [m]):
             break
     assert not cycle, " -> ".join(cycle)
+
+
+def test_every_rrr_estimator_fits_through_the_one_template():
+    """A model is its data checks, a trainer builder and its fitted attributes on
+    RRREstimator: none defines its own fit loop or the epoch's batch bookkeeping."""
+    from lwl import RRRAutoencoder, RRRClassifier, RRRFPAClassifier, RRRNMF
+    from lwl._estimator import RRREstimator
+    from lwl._training import Trainer
+    from lwl.autoencoder import _AutoencoderTrainer
+    from lwl.classifier import _ClassifierTrainer
+    from lwl.nmf import _NMFTrainer
+
+    for cls in (RRRAutoencoder, RRRClassifier, RRRFPAClassifier, RRRNMF):
+        assert issubclass(cls, RRREstimator)
+        own = {name for klass in cls.__mro__[:cls.__mro__.index(RRREstimator)]
+               for name in vars(klass)}
+        assert "_fit" not in own, cls
+        assert {"_check_fit_data", "_trainer", "_set_fitted"} <= own, cls
+    for cls in (_AutoencoderTrainer, _ClassifierTrainer, _NMFTrainer):
+        assert "epoch" not in vars(cls) and "train_epoch" in vars(cls), cls
+        assert not set(Trainer.batch_columns) & set(vars(cls).get("columns", {})), cls
