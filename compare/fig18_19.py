@@ -38,7 +38,7 @@ def binary_run(n, max_iter, seed):
     _, sec = timed(model.fit, X)
     ok = (np.array_equal(model.inverse_transform(model.transform(X)), X)
           and np.array_equal(model.transform(model.inverse_transform(Z)), Z))
-    out = dict(success=int(ok), iterations=model.n_iter_, gwms=model.gwms_, seconds=sec,
+    out = dict(success=int(ok), iterations=model.n_rrr_iter_, gwms=model.gwms_, seconds=sec,
                final_rrr_err=float(model.rrr_err_[-1]))
     if n == 5:
         step = max(1, len(model.rrr_err_) // SERIES_POINTS)

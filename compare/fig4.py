@@ -19,8 +19,8 @@ def main():
     for seed in args.seeds:
         m = RRRNMF(5, omega=0.6, beta=0.3, rrr_iter=2_000_000, tol=1e-10, random_state=seed)
         m.fit(ledm(6))
-        ax.semilogy(m.rrr_err_, lw=0.7, label=f"seed {seed}: {m.n_iter_} iterations")
-        print(f"seed {seed}: {m.status_} after {m.n_iter_} iterations, "
+        ax.semilogy(m.rrr_err_, lw=0.7, label=f"seed {seed}: {m.n_rrr_iter_} iterations")
+        print(f"seed {seed}: {m.status_} after {m.n_rrr_iter_} iterations, "
               f"recon_err {m.reconstruction_err_:.2e}")
     ax.set_xlabel("iteration")
     ax.set_ylabel("RRR_err (rms per item-edge)")

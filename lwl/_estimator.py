@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._persist import PersistMixin
 from ._training import CallbackSupportMixin, fit_epochs, split_validation
-from ._validation import check_random_state
+from ._validation import check_random_state, warn_caller
 
 #: parameter constraints every RRR estimator shares: the RRR iteration's (eq 3-4) and the
 #: epoch loop's
@@ -51,6 +51,18 @@ class RRREstimator(PersistMixin, CallbackSupportMixin, BaseEstimator, abstract=T
 
     _parameter_constraints = dict(RRR_PARAMETERS)
     _fitted_attribute = None
+    #: fitted attributes of model files saved by earlier versions -> their names now
+    _renamed_attributes = {"n_iter_": "n_rrr_iter_"}
+
+    @property
+    def n_iter_(self):
+        """RRR iterations run, under its old name: read ``n_rrr_iter_``. From lwl 0.3,
+        ``n_iter_`` counts epochs, as MLPClassifier's and MiniBatchNMF's do."""
+        n = self.n_rrr_iter_  # AttributeError (hasattr: False) before the first fit
+        warn_caller("n_iter_ counts RRR iterations until lwl 0.3, then epochs (as "
+                    "MLPClassifier's n_iter_); read n_rrr_iter_ for RRR iterations and "
+                    "len(history_['epoch']) for epochs", FutureWarning)
+        return n
 
     def _fit(self, X, y=None, *, partial=False, **fit_params):
         """The fit template: ``fit`` (all ``epochs``, from scratch unless ``warm_start``) or,

@@ -161,7 +161,7 @@ class NetworkEstimator(RRREstimator, abstract=True):
         est._weights, est._biases = weights, extra.pop("biases")
         est.n_features_in_ = len(graph.data_nodes)
         est._rng = check_random_state(est.random_state)
-        est.history_, est.n_iter_, est.gwms_ = {}, 0, 0.0
+        est.history_, est.n_rrr_iter_, est.gwms_ = {}, 0, 0.0
         est.rrr_err_, est.batch_iters_ = np.empty(0), np.empty(0, dtype=np.int64)
         est._after_load_params(**extra)
         return est

@@ -186,10 +186,11 @@ class _Reader:
             est._validate_params()
         except (TypeError, ValueError) as exc:
             raise self.fail(f"the parameters of {key} are not valid ({exc})") from None
+        renamed = getattr(cls, "_renamed_attributes", {})
         for k, v in attrs.items():
             if not k.isidentifier():
                 raise self.fail(f"attribute name {k!r}")
-            setattr(est, k, self.decode(v, f"attribute {k}"))
+            setattr(est, renamed.get(k, k), self.decode(v, f"attribute {k}"))
         try:
             est._check_loaded()
         except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:

@@ -412,7 +412,7 @@ def _run_nmf(args):
 
     X_trained = X[:n_batches * args.batchsize]
     interrupted = run.epochs(args.epochs, lambda e: model.partial_fit(X_trained), after_epoch)
-    return run.finish(interrupted, iterations=getattr(model, "n_iter_", 0))
+    return run.finish(interrupted, iterations=getattr(model, "n_rrr_iter_", 0))
 
 
 # ------------------------------------------------------------------ RRRclass, _x, _fp

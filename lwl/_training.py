@@ -148,7 +148,7 @@ def split_validation(estimator, X, labels, rng):
 
 def fit_epochs(estimator, trainer, *, reset, rng, validation, n_epochs=None, X=None, y=None):
     """Run ``n_epochs`` (default ``estimator.epochs``) epochs of ``trainer`` and record what
-    every fit records: ``status_``, ``history_``, ``n_iter_``, ``gwms_`` and ``rrr_err_``
+    every fit records: ``status_``, ``history_``, ``n_rrr_iter_``, ``gwms_`` and ``rrr_err_``
     (counting the earlier fits' unless ``reset``), ``batch_iters_`` (the iterations of every
     batch, which split ``rrr_err_`` by batch), and the random stream that the next
     ``partial_fit`` or warm start continues."""
@@ -156,7 +156,7 @@ def fit_epochs(estimator, trainer, *, reset, rng, validation, n_epochs=None, X=N
     history = (estimator.history_ if not reset and getattr(estimator, "history_", None)
                else new_history(trainer, validation))
     if not reset:  # the history's work figures are cumulative over fits
-        trainer.n_iter, trainer.gwms = estimator.n_iter_, estimator.gwms_
+        trainer.n_iter, trainer.gwms = estimator.n_rrr_iter_, estimator.gwms_
     status = run_epochs(estimator, trainer, estimator.epochs if n_epochs is None else n_epochs,
                         history, validation=validation,
                         n_iter_no_change=estimator.n_iter_no_change, X=X, y=y)
@@ -169,7 +169,8 @@ def fit_epochs(estimator, trainer, *, reset, rng, validation, n_epochs=None, X=N
         iters = np.concatenate([estimator.batch_iters_, iters])
     estimator.batch_iters_ = iters
     estimator._rng, estimator.status_, estimator.history_ = rng, status, history
-    estimator.n_iter_, estimator.gwms_, estimator.rrr_err_ = trainer.n_iter, trainer.gwms, errs
+    estimator.n_rrr_iter_, estimator.gwms_ = trainer.n_iter, trainer.gwms
+    estimator.rrr_err_ = errs
     return status
 
 

@@ -117,7 +117,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         RRR_err (eq 42) of every iteration, all batches in order (Fig 19).
     batch_iters_ : ndarray of int
         RRR iterations of every batch, in order (they split ``rrr_err_`` by batch).
-    gwms_, n_iter_, status_ : as in the other estimators (``|K|`` = data_batch + code_batch).
+    gwms_, n_rrr_iter_, status_ : as in the other estimators (``|K|`` = data_batch + code_batch).
     n_features_in_ : int
     """
 

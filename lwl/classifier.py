@@ -95,8 +95,10 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         ``eval_set``; else None), ``val_err`` (with early stopping), ``seconds``.
     gwms_ : float
         Work, 1e-9 x iterations x ``|K|`` x ``|E|`` (eq 24), that of an interrupted fit included.
-    n_iter_ : int
-        RRR iterations over all batches, those of an interrupted fit included.
+    n_rrr_iter_ : int
+        RRR iterations over all batches, those of an interrupted fit included; under its old
+        name ``n_iter_`` with a FutureWarning until lwl 0.3, when ``n_iter_`` becomes the
+        epochs run.
     rrr_err_ : ndarray
         RRR_err (eq 42) of every iteration, all batches in order.
     batch_iters_ : ndarray of int

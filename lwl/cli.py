@@ -124,7 +124,7 @@ def _cmd_nmf(args):
     seconds = time.perf_counter() - start
 
     def report():
-        print(f"{model.status_}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs, "
+        print(f"{model.status_}: {model.n_rrr_iter_} iterations, {model.gwms_:.4g} GWMs, "
               f"{seconds:.2f} s, recon_err {model.reconstruction_err_:.3e}")
         if args.codes is not None:
             from .io import write_data_file
@@ -205,7 +205,7 @@ def _cmd_classify(args):
 
     def report():
         seconds = model.history_["seconds"][-1] if model.history_.get("seconds") else 0.0
-        print(f"{model.status_}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs, "
+        print(f"{model.status_}: {model.n_rrr_iter_} iterations, {model.gwms_:.4g} GWMs, "
               f"{seconds:.1f} s; train_err {1 - model.score(X, y):.4f}"
               + (f", test_err {1 - model.score(X_test, y_test):.4f}"
                  if X_test is not None else ""))
@@ -266,7 +266,7 @@ def _cmd_autoencode(args):
     model.fit(X)
 
     def report():
-        print(f"{model.status_}: {model.n_iter_} iterations, {model.gwms_:.4g} GWMs; "
+        print(f"{model.status_}: {model.n_rrr_iter_} iterations, {model.gwms_:.4g} GWMs; "
               f"data_err {model.data_err_:.4f}, code_err {model.code_err_:.4f}")
         if args.codes_out is not None:
             from .io import write_data_file

@@ -78,8 +78,10 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RRREstimator):
     components_ : ndarray (n_components, n_features)
         The features H (consensus weights w_A), each row of norm omega.
     n_components_ : int
-    n_iter_ : int
-        RRR iterations run over all batches (those of an interrupted fit included).
+    n_rrr_iter_ : int
+        RRR iterations run over all batches (those of an interrupted fit included); under its
+        old name ``n_iter_`` with a FutureWarning until lwl 0.3, when ``n_iter_`` becomes the
+        epochs run.
     reconstruction_err_ : float
         Root-mean-square of ``X - W H`` over the training data (eq 23; not sklearn's Frobenius
         norm), W as ``fit_transform`` returns it.

@@ -107,8 +107,8 @@ def test_binary_encoding_n3_is_solved_from_a_random_start():
     np.testing.assert_array_equal(m.transform(m.inverse_transform(Z)), Z)
     assert m.data_err_ == 0 and m.code_err_ == 0
     assert sorted(map(tuple, m.transform(np.eye(8)))) == sorted(map(tuple, Z))  # a bijection
-    assert len(m.rrr_err_) == m.n_iter_
-    assert m.gwms_ == pytest.approx(1e-9 * m.n_iter_ * 16 * 48)
+    assert len(m.rrr_err_) == m.n_rrr_iter_
+    assert m.gwms_ == pytest.approx(1e-9 * m.n_rrr_iter_ * 16 * 48)
 
 
 def test_codes_come_from_the_product_of_the_code_nodes_distributions():
@@ -154,7 +154,7 @@ def test_history_holds_the_published_columns():
     h = m.history_
     assert [len(h[k]) for k in ("iters", "err_first", "err_last", "data_err", "code_err")] == [3] * 5
     assert h["iters"] == [4.0] * 3
-    assert m.gwms_ == pytest.approx(1e-9 * m.n_iter_ * 25 * m._graph.n_edges)
+    assert m.gwms_ == pytest.approx(1e-9 * m.n_rrr_iter_ * 25 * m._graph.n_edges)
 
 
 @pytest.mark.parametrize("X,kw,match", [
@@ -208,7 +208,7 @@ def test_ctrl_c_keeps_the_parameters_reached_and_counts_the_work(monkeypatch):
     with pytest.warns(RuntimeWarning, match="interrupted after 15 RRR iterations"):
         m = RRRAutoencoder((5,), n_codes=3, epochs=5, rrr_iter=5, data_batch=20, code_batch=5,
                            random_state=0).fit(X)
-    assert m.status_ == "interrupted" and m.n_iter_ == 15 and len(m.history_["epoch"]) == 1
+    assert m.status_ == "interrupted" and m.n_rrr_iter_ == 15 and len(m.history_["epoch"]) == 1
     assert np.all(np.isfinite(m.transform(X)))
 
 

@@ -30,7 +30,7 @@ def test_learns_separable_clusters_with_any_label_type():
     assert set(m.predict(X)) <= set(m.classes_)
     h = m.history_
     assert len(h["epoch"]) == 6 and h["test_err"] == [None] * 6
-    assert m.gwms_ == pytest.approx(1e-9 * m.n_iter_ * 50 * (4 * 8 + 8 * 3))
+    assert m.gwms_ == pytest.approx(1e-9 * m.n_rrr_iter_ * 50 * (4 * 8 + 8 * 3))
 
 
 def test_eval_set_history_and_layer_parameters_match_predictions():
@@ -171,7 +171,7 @@ def test_ctrl_c_in_the_first_epoch_counts_the_work_done(interrupt_at_call):
     with pytest.warns(RuntimeWarning, match="interrupted after 100 RRR iterations"):
         m = small(epochs=10).fit(X, y)
     assert m.status_ == "interrupted" and m.history_["epoch"] == []
-    assert m.n_iter_ == 100 and m.gwms_ == pytest.approx(1e-9 * 100 * 50 * (4 * 8 + 8 * 3))
+    assert m.n_rrr_iter_ == 100 and m.gwms_ == pytest.approx(1e-9 * 100 * 50 * (4 * 8 + 8 * 3))
     assert m.score(X, y) > 0  # usable
 
 
@@ -183,7 +183,7 @@ def test_partial_fit_is_one_epoch_of_fit():
         b.partial_fit(X, y, classes=np.unique(y))
     for wa, wb in zip(a.coefs_, b.coefs_):
         np.testing.assert_array_equal(wa, wb)
-    assert b.history_["epoch"] == [1, 2, 3] and b.n_iter_ == a.n_iter_
+    assert b.history_["epoch"] == [1, 2, 3] and b.n_rrr_iter_ == a.n_rrr_iter_
     assert b.history_["gwms"] == a.history_["gwms"]       # cumulative over the calls
     with pytest.raises(ValueError, match="classes must be passed"):
         small().partial_fit(X, y)

@@ -172,7 +172,7 @@ def test_ctrl_c_in_the_first_epoch_of_classify_saves_the_model(files, interrupt_
     # the estimator's warning, shown by the command as one plain line
     assert "lwl classify: warning: fit interrupted" in capsys.readouterr().err
     m = RRRClassifier.load("m.npz")
-    assert m.status_ == "interrupted" and m.history_["epoch"] == [] and m.n_iter_ > 0
+    assert m.status_ == "interrupted" and m.history_["epoch"] == [] and m.n_rrr_iter_ > 0
     assert m.predict(read_data_file("test.txt")[0]).shape == (300,)
 
 

@@ -93,11 +93,11 @@ def test_generator_samples_decodings_of_accepted_codes():
 def test_generator_trains_on_twice_as_many_fakes_by_default():
     X = bars(n=60)
     gen = small_generator().fit(X)
-    assert gen.classifier_.n_iter_ > 0
+    assert gen.classifier_.n_rrr_iter_ > 0
     # the fakes of the classifier's training set that it accepts: its final train fp
     assert gen.acceptance_rate_ == gen.classifier_.history_["train_fp"][-1]
     n_batches = -(-(3 * len(X)) // 60)       # genuine + 2x fakes in batches of 60
-    assert gen.classifier_.n_iter_ == 3 * n_batches * 50
+    assert gen.classifier_.n_rrr_iter_ == 3 * n_batches * 50
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
         small_generator().fit(X * 2)
 

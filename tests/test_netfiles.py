@@ -291,3 +291,24 @@ def test_a_users_class_named_as_one_of_lwls_does_not_replace_it(tmp_path):
     ours.save(tmp_path / "b.npz")
     assert type(lwl.load(tmp_path / "a.npz")) is RRRClassifier
     assert type(lwl.load(tmp_path / "b.npz")) is mine
+
+
+def test_n_iter_is_the_old_name_of_n_rrr_iter_with_a_future_warning(tmp_path):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    assert not hasattr(RRRClassifier(), "n_iter_")            # unfitted: no attribute, no warning
+    m = RRRClassifier((4,), batch_size=20, rrr_iter=5, epochs=2, random_state=0).fit(X, y)
+    assert m.n_rrr_iter_ == 2 * 2 * 5
+    with pytest.warns(FutureWarning, match="read n_rrr_iter_ for RRR iterations"):
+        assert m.n_iter_ == m.n_rrr_iter_
+    # a model file of an earlier version holds the count under its old name
+    import json
+    m.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as npz:
+        members = {k: npz[k] for k in npz.files}
+    doc = json.loads(str(members["__lwl__"]))
+    attrs = doc["estimator"]["attrs"]
+    attrs["n_iter_"] = attrs.pop("n_rrr_iter_")
+    members["__lwl__"] = np.array(json.dumps(doc))
+    np.savez(tmp_path / "old.npz", **members)
+    assert lwl.load(tmp_path / "old.npz").n_rrr_iter_ == 20

@@ -29,8 +29,8 @@ def test_ledm6_is_solved_exactly():
     assert np.all(W >= 0) and np.all(m.components_ >= 0)
     np.testing.assert_allclose(np.linalg.norm(m.components_, axis=1), 0.6)
     np.testing.assert_allclose(W @ m.components_, Y, atol=1e-7)
-    assert m.rrr_err_[-1] < 1e-10 and len(m.rrr_err_) == m.n_iter_
-    assert m.gwms_ == pytest.approx(1e-9 * m.n_iter_ * 6 * 30)
+    assert m.rrr_err_[-1] < 1e-10 and len(m.rrr_err_) == m.n_rrr_iter_
+    assert m.gwms_ == pytest.approx(1e-9 * m.n_rrr_iter_ * 6 * 30)
 
 
 def test_fixed_point_is_a_solution():
@@ -57,7 +57,7 @@ def test_online_mode_with_warm_starts():
     m = RRRNMF(3, omega=1.0, beta=1.0, rrr_iter=20, batch_size=50, epochs=15,
                random_state=0).fit(X)
     h = m.history_
-    assert len(h["epoch"]) == 15 and m.n_iter_ == sum(np.array(h["iters"]) * 4)
+    assert len(h["epoch"]) == 15 and m.n_rrr_iter_ == sum(np.array(h["iters"]) * 4)
     assert h["recon_err"][-1] < 0.2 * h["recon_err"][0]
     assert h["recon_err"][-1] < 0.02 * X.std()
     assert m.reconstruction_err_ == pytest.approx(h["recon_err"][-1])
@@ -90,7 +90,7 @@ def test_partial_fit_is_one_warm_epoch():
         b.partial_fit(X)
     np.testing.assert_array_equal(a.components_, b.components_)
     np.testing.assert_array_equal(a.rrr_err_, b.rrr_err_)
-    assert b.history_["epoch"] == [1, 2, 3] and b.n_iter_ == a.n_iter_
+    assert b.history_["epoch"] == [1, 2, 3] and b.n_rrr_iter_ == a.n_rrr_iter_
     assert b.gwms_ == pytest.approx(a.gwms_)
     with pytest.raises(ValueError, match="features"):
         b.partial_fit(X[:, :5])
@@ -223,7 +223,7 @@ def test_ctrl_c_keeps_the_features_reached(monkeypatch):
     with pytest.warns(RuntimeWarning, match="interrupted after 2 RRR iterations") as rec:
         m = RRRNMF(3, rrr_iter=100, random_state=0).fit(X)
     assert rec[0].filename == __file__  # attributed to the caller, not to a library frame
-    assert m.status_ == "interrupted" and m.n_iter_ == 2 and len(m.rrr_err_) == 2
+    assert m.status_ == "interrupted" and m.n_rrr_iter_ == 2 and len(m.rrr_err_) == 2
     assert m.gwms_ == pytest.approx(1e-9 * 2 * X.shape[0] * X.shape[1] * 3)
     assert np.all(np.isfinite(m.transform(X)))
     np.testing.assert_allclose(np.linalg.norm(m.components_, axis=1), 1.0)
@@ -395,5 +395,5 @@ def test_max_iter_still_works_for_one_release_with_a_future_warning():
     with pytest.warns(FutureWarning, match="max_iter was renamed rrr_iter"):
         old = RRRNMF(3, max_iter=7, random_state=0).fit(ledm(6))
     new = RRRNMF(3, rrr_iter=7, random_state=0).fit(ledm(6))
-    assert old.n_iter_ == new.n_iter_ == 7
+    assert old.n_rrr_iter_ == new.n_rrr_iter_ == 7
     np.testing.assert_array_equal(old.components_, new.components_)

@@ -36,7 +36,7 @@ def fit_nmf(workdir, max_iter, seed):
         os._exit(1)
     return dict(seed=seed, err=model.reconstruction_err_, gwms=model.gwms_,
                 components=model.components_, rrr_err=np.asarray(model.rrr_err_),
-                n_iter=np.int64(model.n_iter_))
+                n_iter=np.int64(model.n_rrr_iter_))
 
 
 def swallowing(workdir, seed):
