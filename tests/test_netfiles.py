@@ -9,7 +9,7 @@ import pytest
 import lwl
 from lwl import RRRAutoencoder, RRRClassifier, RRRFPAClassifier, RRRGenerator, RRRNMF
 from lwl.graph import Graph
-from lwl.io import FormatError, NetFile, read_net_file, read_param_file, write_net_file
+from lwl.io import FormatError, read_net_file, read_param_file, write_net_file
 
 
 def blobs(n=120, d=4, n_classes=3, seed=0):
