@@ -6,7 +6,7 @@
  * are accumulated while the previous iteration writes its update, so an iteration makes a
  * single pass over the [n_items][n_code][n_data] arrays: read x and w, project, write x and w.
  *
- * Lanes: data nodes j of one item are taken in blocks of LANES (j0 = 0, 16, 32, ...), and
+ * Lanes: data nodes j of one item are taken in blocks of L (j0 = 0, 16, 32, ...), and
  * every step is the same arithmetic on the lanes of a block, contiguous in memory, which
  * the compiler turns into vector instructions.  The bilinear problems (eq 14d) of as many
  * consecutive blocks as LWL_ROOT_BLOCK takes, of one item or several, share one lockstep
@@ -14,7 +14,7 @@
  * reflect and sum, find the roots, project and update (the group's x and w are then still
  * in cache).
  *
- * Sums over data nodes are kept per lane (j % LANES) and the lanes added in order in P_A,
+ * Sums over data nodes are kept per lane (j % L) and the lanes added in order in P_A,
  * so results do not depend on how blocks are grouped.
  *
  * Precision: as engine.c, compiled twice (real.h).  x, w, the codes, the features and the
@@ -29,10 +29,8 @@
 #include "lanes.h"
 #include "fpmode.h"
 
-#define LANES 16
-#if LWL_ROOT_BLOCK < LANES
-#error "a root search must take at least one block of LANES problems"
-#endif
+#define L LWL_LANES  /* one vector of floats, as in the engine */
+_Static_assert(LWL_ROOT_BLOCK >= L, "a root search must take at least one block of L problems");
 
 /* Features (eq 14b,c): mean over items, clamp at 0, rescale each feature to norm omega
  * (mean and norm in double, each entry rounded to lwl_real once).  A feature whose
@@ -68,31 +66,31 @@ LWL_INLINE void project_features(const LWL_NMF_WS *ws, const double *wsum)
     }
 }
 
-/* Codes (eq 14a): mean over data nodes, clamp at 0.  xpart[k][i][LANES]: the sums per lane. */
+/* Codes (eq 14a): mean over data nodes, clamp at 0.  xpart[k][i][L]: the sums per lane. */
 LWL_INLINE void project_codes(const LWL_NMF_WS *ws, const double *xpart)
 {
     int n = ws->n_items * ws->n_code;
     double inv_d = 1.0 / ws->n_data;
     for (int t = 0; t < n; t++) {
         double v = 0.0;
-        for (int l = 0; l < LANES; l++)
-            v += xpart[(long)t * LANES + l];
+        for (int l = 0; l < L; l++)
+            v += xpart[(long)t * L + l];
         v *= inv_d;
         ws->code[t] = (lwl_real)(v > 0.0 ? v : 0.0);
     }
 }
 
-/* Consensus sums of the current iterate: xpart[k][i][j % LANES] over j, wsum[i][j] over k. */
+/* Consensus sums of the current iterate: xpart[k][i][j % L] over j, wsum[i][j] over k. */
 static void consensus_sums(const LWL_NMF_WS *ws, double *xpart, double *wsum)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
-    memset(xpart, 0, sizeof(double) * K * C * LANES);
+    memset(xpart, 0, sizeof(double) * K * C * L);
     memset(wsum, 0, sizeof(double) * D * C);
     for (int k = 0; k < K; k++)
         for (int i = 0; i < C; i++) {
             long row = ((long)k * C + i) * D;
             for (int j = 0; j < D; j++) {
-                xpart[((long)k * C + i) * LANES + j % LANES] += ws->x[row + j];
+                xpart[((long)k * C + i) * L + j % L] += ws->x[row + j];
                 wsum[(long)i * D + j] += ws->w[row + j];
             }
         }
@@ -101,7 +99,7 @@ static void consensus_sums(const LWL_NMF_WS *ws, double *xpart, double *wsum)
 #ifndef LWL_F32
 long lwl_nmf_scratch_size(int n_items, int n_data, int n_code)
 {
-    return (long)n_items * n_code * LANES + (long)n_data * n_code + 2L * n_code;
+    return (long)n_items * n_code * L + (long)n_data * n_code + 2L * n_code;
 }
 #endif
 
@@ -113,7 +111,7 @@ LWL_INLINE void reflect_sums(const LWL_NMF_WS *ws, int k, int j0, int n, double 
 {
     int D = ws->n_data, C = ws->n_code;
     const lwl_real two = 2;
-    double a[LANES] = {0.0}, b[LANES] = {0.0};
+    double a[L] = {0.0}, b[L] = {0.0};
     for (int i = 0; i < C; i++) {
         long row = ((long)k * C + i) * D + j0;
         const lwl_real *restrict x = ws->x + row, *restrict w = ws->w + row;
@@ -162,8 +160,8 @@ LWL_INLINE void apply_update(const LWL_NMF_WS *ws, int k, int j0, int n,
 {
     int D = ws->n_data, C = ws->n_code;
     const lwl_real two = 2, beta = (lwl_real)ws->beta;
-    lwl_real er[LANES], sr[LANES], f[LANES], sf[LANES];
-    double ev[LANES] = {0.0};
+    lwl_real er[L], sr[L], f[L], sf[L];
+    double ev[L] = {0.0};
     for (int l = 0; l < n; l++) {
         double fd = 1.0 / (e[l] * (2.0 - e[l]));
         er[l] = (lwl_real)e[l];
@@ -176,7 +174,7 @@ LWL_INLINE void apply_update(const LWL_NMF_WS *ws, int k, int j0, int n,
         long row = ((long)k * C + i) * D + j0;
         lwl_real *restrict x = ws->x + row, *restrict w = ws->w + row;
         const lwl_real *restrict wa = ws->feature + (long)i * D + j0;
-        double *restrict xp = xpart + ((long)k * C + i) * LANES + j0 % LANES;
+        double *restrict xp = xpart + ((long)k * C + i) * L + j0 % L;
         double *restrict wsm = wsum + (long)i * D + j0;
         lwl_real xa = ws->code[k * C + i], xa2 = two * xa;
         LWL_IVDEP
@@ -224,7 +222,7 @@ static void apply_update_scalar(const LWL_NMF_WS *ws, int k, int j0, int n, cons
             lwl_real wn = lwl_flush((lwl_real)(ws->w[t] + beta * dw));
             ws->x[t] = xn;
             ws->w[t] = wn;
-            xpart[((long)k * C + i) * LANES + j % LANES] += xn;
+            xpart[((long)k * C + i) * L + j % L] += xn;
             wsum[(long)i * D + j] += wn;
         }
         errv[l] += ev;
@@ -234,7 +232,7 @@ static void apply_update_scalar(const LWL_NMF_WS *ws, int k, int j0, int n, cons
 /* From block (item k, data nodes j0 ..) to the next (blocks in memory order). */
 LWL_INLINE void next_block(int n_data, int *k, int *j0)
 {
-    *j0 += LANES;
+    *j0 += L;
     if (*j0 >= n_data) {
         *j0 = 0;
         ++*k;
@@ -245,9 +243,9 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
                                              double *err_out)
 {
     int K = ws->n_items, D = ws->n_data, C = ws->n_code;
-    int per_item = (D + LANES - 1) / LANES, n_blk = K * per_item;
-    double *restrict xpart = ws->scratch;                   /* [K][C][LANES] */
-    double *restrict wsum = xpart + (long)K * C * LANES;    /* [C][D]        */
+    int per_item = (D + L - 1) / L, n_blk = K * per_item;
+    double *restrict xpart = ws->scratch;                   /* [K][C][L] */
+    double *restrict wsum = xpart + (long)K * C * L;    /* [C][D]        */
     double *g = wsum + (long)C * D;                         /* [2][C] degenerate lanes */
     double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], T[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK];
     double sgn[LWL_ROOT_BLOCK];
@@ -259,22 +257,22 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
     while (it < max_iter) {
         project_features(ws, wsum);
         project_codes(ws, xpart);
-        memset(xpart, 0, sizeof(double) * K * C * LANES);
+        memset(xpart, 0, sizeof(double) * K * C * L);
         memset(wsum, 0, sizeof(double) * D * C);
 
-        double errv[LANES] = {0.0};
+        double errv[L] = {0.0};
         int k_b0 = 0, j0_b0 = 0; /* block b0 is data nodes j0_b0 .. of item k_b0 */
         for (int b0 = 0, b1; b0 < n_blk; b0 = b1) {
             /* Blocks [b0, b1) with at most LWL_ROOT_BLOCK problems: reflect and sum.  (Full
-             * blocks are passed n = LANES as a constant, so that loop is fully unrolled.) */
+             * blocks are passed n = L as a constant, so that loop is fully unrolled.) */
             int p = 0, k = k_b0, j0 = j0_b0;
             for (b1 = b0; b1 < n_blk; b1++, next_block(D, &k, &j0)) {
-                int n = D - j0 < LANES ? D - j0 : LANES;
+                int n = D - j0 < L ? D - j0 : L;
                 if (p + n > LWL_ROOT_BLOCK)
                     break;
-                if (n == LANES) {
-                    reflect_sums(ws, k, j0, LANES, A + p, B + p);
-                    root_inputs(ws, k, j0, LANES, T + p, e + p);
+                if (n == L) {
+                    reflect_sums(ws, k, j0, L, A + p, B + p);
+                    root_inputs(ws, k, j0, L, T + p, e + p);
                 } else {
                     reflect_sums(ws, k, j0, n, A + p, B + p);
                     root_inputs(ws, k, j0, n, T + p, e + p);
@@ -284,13 +282,13 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
             lwl_roots_lockstep(p, A, B, T, no_y_metric, e, e, sgn);
             p = 0, k = k_b0, j0 = j0_b0;
             for (int bk = b0; bk < b1; bk++, next_block(D, &k, &j0)) {
-                int n = D - j0 < LANES ? D - j0 : LANES, deg = 0;
+                int n = D - j0 < L ? D - j0 : L, deg = 0;
                 for (int l = 0; l < n; l++)
                     deg |= e[p + l] == 0.0;
                 if (deg)
                     apply_update_scalar(ws, k, j0, n, e + p, sgn + p, xpart, wsum, errv, g);
-                else if (n == LANES)
-                    apply_update(ws, k, j0, LANES, e + p, sgn + p, xpart, wsum, errv);
+                else if (n == L)
+                    apply_update(ws, k, j0, L, e + p, sgn + p, xpart, wsum, errv);
                 else
                     apply_update(ws, k, j0, n, e + p, sgn + p, xpart, wsum, errv);
                 p += n;
@@ -299,7 +297,7 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
             j0_b0 = j0;
         }
         double err2 = 0.0;
-        for (int l = 0; l < LANES; l++)
+        for (int l = 0; l < L; l++)
             err2 += errv[l];
         double err = sqrt(err2 * norm_err);
         err_out[it++] = err;
