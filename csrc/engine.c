@@ -86,7 +86,7 @@ static long lines(long n)
 }
 
 /* Where the parts of the scratch start (in doubles), defined here alone:
- *   wsum[E] item sums of w, bsum[N], xsum[blocks][N][L] out-edge sums of x (lwl_real),
+ *   wsum[E + 1] item sums of w and the squared error, bsum[N], xsum[blocks][N][L] out-edge sums of x (lwl_real),
  *   sel[2K] class-step selection, then per chunk of blocks: the chunk's item sums of w [E]
  *   and its error, at degenerate, the degenerate lanes [2][indeg][L] and their gather
  *   buffer [2][indeg]. */
@@ -97,7 +97,7 @@ typedef struct {
 static scratch_layout layout_of(int n_items, int n_nodes, int n_edges, int max_indegree)
 {
     scratch_layout s;
-    s.bsum = lines(n_edges);
+    s.bsum = lines(n_edges + 1);
     s.xsum = s.bsum + lines(n_nodes);
     s.sel = s.xsum + lines((long)n_blocks(n_items) * L * n_nodes);
     s.chunks = s.sel + lines(2L * n_items);
@@ -269,7 +269,7 @@ LWL_INLINE void consensus_sums(const LWL_NET_WS *ws, double *wsum, lwl_real *xsu
  * vector (any point of the sphere is nearest) becomes omega / sqrt(indeg) on every edge. */
 LWL_INLINE void project_weights(LWL_NET_WS *ws, const double *wsum)
 {
-    double inv_k = 1.0 / ws->n_items;
+    double inv_k = 1.0 / lwl_batch_items(&ws->processes, ws->n_items);
     for (int n = 0; n < ws->n_nodes; n++) {
         int lo = ws->in_start[n], hi = ws->in_start[n + 1];
         if (hi == lo)
@@ -309,8 +309,9 @@ LWL_INLINE double biases(LWL_NET_WS *ws, double *bsum)
             bsum[n] += lane_sum(r);
         }
     }
+    lwl_sum_over_processes(&ws->processes, bsum, N);
     for (int n = 0; n < N; n++)
-        ws->bb[n] = (lwl_real)(bsum[n] / K);
+        ws->bb[n] = (lwl_real)(bsum[n] / lwl_batch_items(&ws->processes, ws->n_items));
     for (int bk = 0; bk < nb; bk++) {
         double lw[L], r[L];
         lane_weights(K, bk, lw);
@@ -718,8 +719,10 @@ static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double
     double *restrict sel = ws->scratch + at.sel;
     double *restrict chunks = ws->scratch + at.chunks;
     int fl = 0;
-    if (!ws->sums_ready)  /* else the last call's final edge pass left them in scratch */
+    if (!ws->sums_ready) {  /* else the last call's final edge pass left them in scratch */
         consensus_sums(ws, wsum, xsum, chunks);
+        lwl_sum_over_processes(&ws->processes, wsum, E);
+    }
     int it = 0;
     while (it < max_iter) {
         project_weights(ws, wsum);
@@ -764,7 +767,9 @@ static LWL_HOT LWL_NOINLINE int net_iterate(LWL_NET_WS *ws, int max_iter, double
                 wsum[e] += part[e];
             err2 += part[E];
         }
-        double err = sqrt(err2 / K);
+        wsum[E] = err2;
+        lwl_sum_over_processes(&ws->processes, wsum, E + 1L);
+        double err = sqrt(wsum[E] / lwl_batch_items(&ws->processes, ws->n_items));
         err_out[it++] = err;
         if (err < tol)
             break;

@@ -33,6 +33,18 @@ double lwl_bilinear_project_from(int n, double *x, double *w, double *y, double 
  * these flags are how tests and benchmarks check that it does. */
 enum { LWL_FP_SUBNORMAL = 1, LWL_FP_UNDERFLOW = 2 };
 
+/* Data parallelism (the processes field of the workspaces below): a batch's items split
+ * across processes, each holding the RRR state of its own share.  reduce, when not NULL,
+ * replaces sums[0 .. n) by their sum over the processes (the same values on every process);
+ * the iterations pass it their sums over items (of the replicated weights and biases, the
+ * squared error), and the means over items divide by n_total, the items of the whole
+ * batch.  reduce NULL (as a zeroed workspace has it): this process holds the whole batch. */
+typedef struct {
+    void (*reduce)(double *sums, long n, void *ctx);
+    void *ctx;
+    long n_total;
+} lwl_processes;
+
 /* ---- RRR non-negative matrix factorisation (paper section 4, eq 14, 22) ---------------
  * Data Y[k][j], k < n_items (|K|), j < n_data (|D|); n_code (|C|) code nodes.
  * Edge i -> j from code node i to data node j; variables per item k and edge:
@@ -54,6 +66,7 @@ typedef struct {
                                                          0 at first) */
     double *scratch;      /* [lwl_nmf_scratch_size(...)] workspace */
     int fp_flags;         /* set by lwl_nmf_iterate: LWL_FP_* events of its last call */
+    lwl_processes processes;  /* the processes sharing the batch (above)             */
 } lwl_nmf_ws;
 
 /* Run up to max_iter RRR iterations, stopping after the first whose RRR_err < tol.
@@ -78,6 +91,7 @@ typedef struct {
     double *mult;
     double *scratch;
     int fp_flags;
+    lwl_processes processes;
 } lwl_nmf_ws_f32;
 
 int lwl_nmf_iterate_f32(lwl_nmf_ws_f32 *ws, int max_iter, double tol, double *err_out);
@@ -176,6 +190,7 @@ typedef struct {
                                 a caller that writes x or w itself must clear it)          */
     int fp_flags;            /* set by lwl_net_iterate: LWL_FP_* events of its last call, in
                                 any thread                                                */
+    lwl_processes processes; /* the processes sharing the batch (above)                 */
 } lwl_net_ws;
 /* Built with OpenMP (the default, see lwl/_build.py), the node step and the edge pass run
  * items in parallel; sums are formed in fixed blocks of items, so the results are the
@@ -273,6 +288,7 @@ typedef struct {
     double *scratch;
     int sums_ready;
     int fp_flags;
+    lwl_processes processes;
 } lwl_net_ws_f32;
 
 long lwl_net_scratch_size_f32(const lwl_net_ws_f32 *ws);

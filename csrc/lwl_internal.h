@@ -35,4 +35,20 @@ void lwl_node_step_f32(const lwl_net_ws_f32 *ws, const float *xsum, int bk);
 void lwl_class_step(lwl_net_ws *ws, double *sel);
 void lwl_class_step_f32(lwl_net_ws_f32 *ws, double *sel);
 
+/* ---- the processes sharing a batch (lwl.h) ----------------------------------------------
+ * The sums over items sums[0 .. n) completed over the processes: each process formed its
+ * own items' sums, and the reduce adds them. */
+static inline void lwl_sum_over_processes(const lwl_processes *p, double *sums, long n)
+{
+    if (p->reduce)
+        p->reduce(sums, n, p->ctx);
+}
+
+/* |K|, the items of the whole batch, that the means over items divide by (this process's
+ * n_items when it holds the whole batch). */
+static inline double lwl_batch_items(const lwl_processes *p, int n_items)
+{
+    return p->reduce ? (double)p->n_total : (double)n_items;
+}
+
 #endif

@@ -39,7 +39,7 @@ _Static_assert(LWL_ROOT_BLOCK >= L, "a root search must take at least one block 
 LWL_INLINE void project_features(const LWL_NMF_WS *ws, const double *wsum)
 {
     int D = ws->n_data, C = ws->n_code;
-    double inv_k = 1.0 / ws->n_items;
+    double inv_k = 1.0 / lwl_batch_items(&ws->processes, ws->n_items);
     for (int i = 0; i < C; i++) {
         const double *s = wsum + (long)i * D;
         lwl_real *feat = ws->feature + (long)i * D;
@@ -250,9 +250,10 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
     double A[LWL_ROOT_BLOCK], B[LWL_ROOT_BLOCK], T[LWL_ROOT_BLOCK], e[LWL_ROOT_BLOCK];
     double sgn[LWL_ROOT_BLOCK];
     static const double no_y_metric[LWL_ROOT_BLOCK]; /* c = 0: y fixed by the data */
-    double norm_err = 1.0 / ((double)K * D * C);
+    double norm_err = 1.0 / (lwl_batch_items(&ws->processes, K) * D * C);
 
     consensus_sums(ws, xpart, wsum);
+    lwl_sum_over_processes(&ws->processes, wsum, (long)C * D);
     int it = 0;
     while (it < max_iter) {
         project_features(ws, wsum);
@@ -299,6 +300,8 @@ static LWL_HOT LWL_NOINLINE int nmf_iterate(LWL_NMF_WS *ws, int max_iter, double
         double err2 = 0.0;
         for (int l = 0; l < L; l++)
             err2 += errv[l];
+        lwl_sum_over_processes(&ws->processes, wsum, (long)C * D);
+        lwl_sum_over_processes(&ws->processes, &err2, 1);
         double err = sqrt(err2 * norm_err);
         err_out[it++] = err;
         if (err < tol)

@@ -58,6 +58,8 @@ def _compile_args():
 
 ffibuilder = FFI()
 ffibuilder.cdef(_cdef_from_header(CSRC / "lwl.h"))
+# The workspace's reduce for processes that share a batch (lwl._mpi): Python, called from C.
+ffibuilder.cdef('extern "Python" void lwl_reduce_over_processes(double *, long, void *);')
 ffibuilder.set_source(
     "lwl._clwl",
     '#include "lwl.h"',

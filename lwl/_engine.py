@@ -108,11 +108,14 @@ class Engine(RRRState):
     rng : numpy Generator for the initial weights
     parameters : (weights, biases) to start from instead (a warm start; rng is then unused)
     dtype : np.float64 or np.float32  of the state, the parameters and the forward pass
+    comm : mpi4py communicator or None  processes that share every batch (lwl._mpi): each
+        holds the state of its share of the items; ``start_batch`` takes the whole batch on
+        every process
     """
 
     def __init__(self, graph, batch_size, *, omega=2.0, upsilon=1.0, beta=1.0, delta=0.1,
                  class_mode="plain", ee=0, fpa=0.0, n_jobs=1, rng=None, parameters=None,
-                 dtype=np.float64):
+                 dtype=np.float64, comm=None):
         if not isinstance(graph, Graph):
             raise TypeError("graph must be an lwl.graph.Graph")
         if class_mode not in CLASS_MODES:
@@ -122,8 +125,13 @@ class Engine(RRRState):
         K, N, E = int(batch_size), graph.n_nodes, graph.n_edges
         suffix = c_suffix(dtype)
         self.dtype = dt = np.dtype(dtype)
-        check_state_size(K, N, E, graph.indeg.max(), dt)
         self.graph, self.K = graph, K
+        ws = self.ws = ffi.new(f"lwl_net_ws{suffix} *")
+        K = self._join(comm, K)  # this process's state holds its share of a batch
+        if self.group is not None and class_mode != "plain":
+            raise ValueError(f"class_mode={class_mode!r} selects items across the whole batch, "
+                             "which is not done across processes yet: train it without comm")
+        check_state_size(K, N, E, graph.indeg.max(), dt)
         self.omega, self.beta = float(omega), float(beta)
 
         self.g2 = graph.outdeg.astype(np.float64)
@@ -154,7 +162,6 @@ class Engine(RRRState):
         self._forward_c = getattr(lib, "lwl_net_forward" + suffix)
         self._start_batch_c = getattr(lib, "lwl_net_start_batch" + suffix)
 
-        ws = self.ws = ffi.new(f"lwl_net_ws{suffix} *")
         ws.n_nodes, ws.n_edges = N, E
         ipt = lambda a: ffi.cast("int *", ffi.from_buffer(a))  # noqa: E731
         for name in ("in_start", "src", "out_start", "out_edges", "outdeg", "kind", "order"):
@@ -177,6 +184,7 @@ class Engine(RRRState):
     @property
     def n_weights(self):
         return self.graph.n_edges
+
 
     def clamp_rows(self, X, at=None):
         """The clamp matrix (n, N) of items whose nodes ``at`` (default: the data nodes) take
@@ -238,27 +246,37 @@ class Engine(RRRState):
         data nodes, or the clamp matrix ``clamp``) through the consensus parameters (section
         5.4, 6.1.1): every variable set from it, so only the class (and data / code)
         constraints are violated.  ``labels``: class-node index per item, -1 for none.
-        Returns f(y - b) of the forward pass (n, N): at a clamped node, what the net
-        reconstructs there (eq 40-41)."""
+        With ``comm``, every process passes the whole batch and keeps its share.
+        Returns f(y - b) of the forward pass (n, N) of this process's items: at a clamped
+        node, what the net reconstructs there (eq 40-41)."""
         g = self.graph
         clamp = self.clamp_rows(X) if clamp is None else np.asarray(clamp, dtype=self.dtype)
         K = len(clamp)
         if not 1 <= K <= self.K or clamp.shape != (K, g.n_nodes):
             raise ValueError(f"a batch must have 1..{self.K} items of {g.n_nodes} clamp values; "
                              f"got shape {clamp.shape}")
-        self.ws.n_items = K
-        to_lanes(clamp, self.clamp)
-        if labels is None:
-            self.label[:K] = -1
-        else:
+        if labels is not None:
             labels = np.asarray(labels)
             if labels.shape != (K,) or labels.min() < -1 or labels.max() >= len(g.class_nodes):
                 raise ValueError(f"labels must be {K} ints in [-1, {len(g.class_nodes)})")
-            self.label[:K] = labels
+        mine = self._share(K)
+        clamp = clamp[mine]
+        labels = None if labels is None else labels[mine]
+        K = len(clamp)
+        self.ws.n_items = K
+        to_lanes(clamp, self.clamp)
+        self.label[:K] = -1 if labels is None else labels
         v, y, fv = self.forward(clamp=clamp, reconstruct=True)
         self.wa[:], self.bb[:] = self.weights, self.biases
         self._start_batch_c(self.ws, ptr(v), ptr(y))
         return fv
+
+    def batch_outcome(self):
+        """(exempt, assigned) of the class step's last iteration for every item of the batch
+        (gathered from every process's share with ``comm``): 1 where an item was left
+        unprojected, and the class node an item was projected to (-1: none)."""
+        K = self.ws.n_items
+        return self._gather(self.exempt[:K].copy()), self._gather(self.assigned[:K].copy())
 
     def _iterate(self, n, tol, out):
         return self._iterate_c(self.ws, n, tol, ptr(out))

@@ -31,6 +31,7 @@ RRR_PARAMETERS = {
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "random_state": ["random_state", np.random.Generator],
     "verbose": ["verbose"],
+    "comm": "no_validation",  # lwl._mpi checks it when a fit uses it
 }
 
 

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._core import STATE_DTYPES
 from ._engine import Engine, check_state_size
 from ._estimator import RRR_PARAMETERS, RRREstimator
+from ._mpi import process_group
 from ._training import Trainer
 from ._validation import check_random_state
 from .graph import Graph
@@ -57,7 +58,11 @@ class NetworkEstimator(RRREstimator, abstract=True):
         """The engine for batches of ``n_items`` items, from ``parameters`` (weights, biases)
         or random initial weights, with its state in ``dtype`` (that of the training data).
         The memory check comes from the layer sizes (or the net file's counts), before the
-        graph or any state of its size is built."""
+        graph or any state of its size is built; with ``comm``, for this process's share of
+        a batch."""
+        batch_size, group = n_items, process_group(self.comm)
+        if group is not None:
+            n_items = group.largest_share(n_items)
         net = self._net_file()
         if net is None:
             sizes = self._layer_sizes()
@@ -73,9 +78,9 @@ class NetworkEstimator(RRREstimator, abstract=True):
         if parameters is not None and not _same_edges(graph, self._graph):
             raise ValueError("warm start: the network changed since the last fit (its layer "
                              "sizes or net); fit without warm_start to start afresh")
-        return Engine(graph, n_items, omega=self.omega, beta=self.beta, delta=self.margin,
+        return Engine(graph, batch_size, omega=self.omega, beta=self.beta, delta=self.margin,
                       n_jobs=1 if self.n_jobs is None else self.n_jobs, rng=rng,
-                      parameters=parameters, dtype=dtype, **options)
+                      parameters=parameters, dtype=dtype, comm=self.comm, **options)
 
     # ------------------------------------------------------------ the published programs' files
     def _param_header(self):

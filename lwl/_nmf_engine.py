@@ -61,12 +61,15 @@ class NMFState(RRRState):
 
     Allocated once for the largest batch; a smaller batch uses a prefix of each buffer.
     ``dtype`` float32 stores x, w, codes, features and data in float32 (``lwl_nmf_iterate_f32``;
-    the multipliers stay float64).
+    the multipliers stay float64).  ``comm``: processes that share every batch (lwl._mpi),
+    each holding the state of its share of the items.
     """
 
-    def __init__(self, K, D, C, omega, beta, dtype=np.float64):
+    def __init__(self, K, D, C, omega, beta, dtype=np.float64, comm=None):
         suffix = c_suffix(dtype)
         self.D, self.C, self.dtype = D, C, np.dtype(dtype)
+        self.ws = ffi.new(f"lwl_nmf_ws{suffix} *")
+        K = self._join(comm, K)
         self.x = aligned_zeros(K * D * C, dtype)
         self.w = aligned_zeros(K * D * C, dtype)
         self.code = aligned_zeros(K * C, dtype)
@@ -75,7 +78,6 @@ class NMFState(RRRState):
         self.scratch = aligned_zeros(lib.lwl_nmf_scratch_size(K, D, C))
         self.data = None
         self._iterate_c = getattr(lib, "lwl_nmf_iterate" + suffix)
-        self.ws = ffi.new(f"lwl_nmf_ws{suffix} *")
         self.ws.n_data, self.ws.n_code = D, C
         self.ws.omega, self.ws.beta = float(omega), float(beta)
         for name in ("x", "w", "code", "feature", "mult", "scratch"):
@@ -87,7 +89,9 @@ class NMFState(RRRState):
 
     def start_batch(self, Xb, features):
         """Every variable at its consensus value (eq 20-21), codes from the encoder of eq 13
-        under ``features``: A holds exactly."""
+        under ``features``: A holds exactly.  With ``comm``, every process passes the whole
+        batch and keeps its share."""
+        Xb = Xb[self._share(len(Xb))]
         K, D, C = Xb.shape[0], self.D, self.C
         self.data = np.ascontiguousarray(Xb, dtype=self.dtype)
         self.ws.n_items = K
@@ -107,5 +111,5 @@ class NMFState(RRRState):
         return self.feature.reshape(self.C, self.D).copy()
 
     def codes(self):
-        """x_A of the last iteration (K, C)."""
-        return self.code[:self.ws.n_items * self.C].reshape(-1, self.C).copy()
+        """x_A of the last iteration (K, C), of every item of the batch."""
+        return self._gather(self.code[:self.ws.n_items * self.C].reshape(-1, self.C).copy())

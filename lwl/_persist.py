@@ -82,7 +82,9 @@ class _Writer:
         raise ValueError(f"cannot save {key}: a {type(value).__name__} is not saved")
 
     def estimator(self, est, key="the estimator"):
-        params = {k: self.encode(v, f"parameter {k}") for k, v in est.get_params(deep=False).items()}
+        # a communicator belongs to the processes running now: a loaded model has none
+        params = {k: None if k == "comm" else self.encode(v, f"parameter {k}")
+                  for k, v in est.get_params(deep=False).items()}
         attrs = {}
         for k, v in vars(est).items():
             if k in params or k in getattr(est, "_not_saved", ()):

@@ -190,7 +190,9 @@ def run_epochs(estimator, trainer, n_epochs, history, *, validation=None, n_iter
     table_columns = {"gwms": "{:9.4f}", **trainer.batch_columns, **trainer.columns}
     if validation is not None:
         table_columns["val_err"] = "{:9.4f}"
-    table = EpochTable(table_columns, n_epochs, getattr(estimator, "verbose", 0))
+    comm = getattr(estimator, "comm", None)  # processes training together: the first prints
+    verbose = getattr(estimator, "verbose", 0) if comm is None or comm.Get_rank() == 0 else 0
+    table = EpochTable(table_columns, n_epochs, verbose)
     ctx = (estimator._init_callback_context(max_subtasks=n_epochs)
            if hasattr(estimator, "_init_callback_context") else None)
     if ctx is not None:

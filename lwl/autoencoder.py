@@ -93,6 +93,14 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         ``encoder_layer_sizes``, ``n_codes`` and ``decoder_layer_sizes``. The net must go
         round: encoder and code nodes read lower ids, decoder nodes read code or lower decoder
         nodes, data nodes read code or decoder nodes (anything else is a ValueError).
+    comm : mpi4py communicator or None, default=None
+        Processes that train together (``pip install "lwl[mpi]"``; run under ``mpiexec``):
+        every process calls ``fit`` with the same data and parameters, holds the RRR state of
+        its share of every batch's items, and the sums over items are added over the
+        processes every iteration (data parallelism: P processes hold a batch P times
+        larger than one of them could). Every process ends with the same fitted model; results
+        equal one process's to rounding and are deterministic for a given number of
+        processes. Not saved with the model.
 
     Attributes
     ----------
@@ -138,7 +146,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
                  activation="zigmoid", margin=0.8, omega=10.0, beta=1.0, data_batch=200,
                  code_batch=20, rrr_iter=50, tol=1e-9, epochs=10, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, warm_start=False, n_jobs=None,
-                 random_state=None, verbose=0, net=None):
+                 random_state=None, verbose=0, net=None, comm=None):
         self.encoder_layer_sizes = encoder_layer_sizes
         self.n_codes = n_codes
         self.decoder_layer_sizes = decoder_layer_sizes
@@ -159,6 +167,7 @@ class RRRAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NetworkE
         self.random_state = random_state
         self.verbose = verbose
         self.net = net
+        self.comm = comm
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -79,6 +79,15 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         acyclic net, layered or not, sparse or dense, numbered data, hidden, class nodes.
         It replaces ``hidden_layer_sizes``; its data and class nodes must match the data's
         features and classes.
+    comm : mpi4py communicator or None, default=None
+        Processes that train together (``pip install "lwl[mpi]"``; run under ``mpiexec``):
+        every process calls ``fit`` with the same data and parameters, holds the RRR state of
+        its share of every batch's items, and the sums over items are added over the
+        processes every iteration (data parallelism: P processes hold a batch P times
+        larger than one of them could). Every process ends with the same fitted model; results
+        equal one process's to rounding and are deterministic for a given number of
+        processes. The class steps that select across a batch (``exempt``, ``relabel``, the
+        FPA classifier) are not yet done across processes. Not saved with the model.
 
     Attributes
     ----------
@@ -132,7 +141,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
                  upsilon=1.0, beta=1.0, batch_size=128, rrr_iter=100, tol=1e-9, epochs=10,
                  exempt=0, relabel=False, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, warm_start=False, n_jobs=None, random_state=None,
-                 verbose=0, net=None):
+                 verbose=0, net=None, comm=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.margin = margin
@@ -153,6 +162,7 @@ class RRRClassifier(ClassifierMixin, NetworkEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.net = net
+        self.comm = comm
 
     # ------------------------------------------------------------------ set-up
     def _layer_sizes(self):
@@ -452,7 +462,7 @@ class RRRFPAClassifier(RRRClassifier):
         The genuine class; None takes ``classes_[1]`` (scikit-learn's positive class).
     hidden_layer_sizes, activation, margin, omega, upsilon, beta, batch_size, rrr_iter, tol,
     epochs, early_stopping, validation_fraction, n_iter_no_change, warm_start, n_jobs,
-    random_state, verbose, net :
+    random_state, verbose, net, comm :
         As :class:`RRRClassifier`. Early stopping minimises ``tn + max(0, fp - fpa)`` (our
         choice: the paper judges training by tn near 0 and fp near fpa).
 
@@ -481,7 +491,7 @@ class RRRFPAClassifier(RRRClassifier):
                  upsilon=1.0, beta=1.0, batch_size=128, rrr_iter=100, tol=1e-9, epochs=10,
                  fpa=0.25, genuine_class=None, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, warm_start=False, n_jobs=None, random_state=None,
-                 verbose=0, net=None):
+                 verbose=0, net=None, comm=None):
         # scikit-learn's convention: __init__ stores exactly its own parameters
         for name, value in locals().items():
             if name not in ("self", "__class__"):
@@ -539,11 +549,11 @@ class _ClassifierTrainer(NetworkTrainer):
         for idx in batches(self.rng, len(X), eng.K):
             eng.start_batch(X[idx], labels[idx])
             self.run_batch(self.est.rrr_iter, self.est.tol)
-            ex = eng.exempt[:len(idx)].astype(bool)
+            ex, assigned = eng.batch_outcome()
+            ex = ex.astype(bool)
             batch_pred.append(eng.predict(X[idx])[~ex])
             batch_labels.append(labels[idx][~ex])
             exempted.extend(idx[ex].tolist())
-            assigned = eng.assigned[:len(idx)]
             moved = (assigned >= 0) & (assigned != labels[idx])
             relabeled.extend(zip(idx[moved].tolist(), assigned[moved].tolist()))
         self.exempted, self.relabeled = exempted, relabeled

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 
 from ._core import STATE_DTYPES
 from ._estimator import RRR_PARAMETERS, RRREstimator
+from ._mpi import process_group
 from ._nmf_engine import NMFState, memory_bytes, nnls_codes, normalise_rows, pinv_codes
 from ._training import Trainer, rms, with_callbacks
 from ._validation import check_memory, clip_batch, warn_caller
@@ -72,6 +73,14 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RRREstimator):
         Seed of the initial features.
     verbose : int, default=0
         Print the per-epoch table (1) and, within long batches, progress (2).
+    comm : mpi4py communicator or None, default=None
+        Processes that factorise together (``pip install "lwl[mpi]"``; run under
+        ``mpiexec``): every process calls ``fit`` with the same data and parameters, holds
+        the RRR state of its share of every batch's items, and the sums over items are added
+        over the processes every iteration (data parallelism: P processes hold a batch P
+        times larger than one of them could). Every process ends with the same features;
+        results equal one process's to rounding and are deterministic for a given number of
+        processes. Not saved with the model.
 
     Attributes
     ----------
@@ -123,7 +132,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RRREstimator):
     def __init__(self, n_components=None, *, omega=1.0, beta=1.0, rrr_iter=1000, tol=1e-7,
                  batch_size=None, epochs=1, init="random", encoder="nnls", early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, random_state=None, verbose=0,
-                 max_iter="deprecated"):
+                 max_iter="deprecated", comm=None):
         self.n_components = n_components
         self.omega = omega
         self.beta = beta
@@ -139,6 +148,7 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RRREstimator):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.verbose = verbose
+        self.comm = comm
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -246,8 +256,10 @@ class RRRNMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, RRREstimator):
         n, D = X.shape
         C = D if self.n_components is None else self.n_components
         K = n if self.batch_size is None else clip_batch("batch_size", self.batch_size, n)
-        check_memory(memory_bytes(K, D, C, X.dtype), f"the RRR state of a batch of {K} items",
-                     n_addressed=K * D * C)
+        group = process_group(self.comm)  # each process holds the state of its share
+        K_held = K if group is None else group.largest_share(K)
+        check_memory(memory_bytes(K_held, D, C, X.dtype),
+                     f"the RRR state of a batch of {K_held} items", n_addressed=K_held * D * C)
         features = (self._initial_features(H, C, D, rng) if reset
                     else self.components_).astype(X.dtype, copy=False)
         return _NMFTrainer(self, X, features, K)
@@ -352,7 +364,8 @@ class _NMFTrainer(Trainer):
 
     def __init__(self, est, X, features, batch_size):
         n, D = X.shape
-        super().__init__(NMFState(batch_size, D, len(features), est.omega, est.beta, X.dtype))
+        super().__init__(NMFState(batch_size, D, len(features), est.omega, est.beta, X.dtype,
+                                  comm=est.comm))
         self.est, self.X, self.features = est, X, features
         self.rrr_iter = est._iterations_per_batch()
         self.batches = [(lo, min(lo + batch_size, n)) for lo in range(0, n, batch_size)]
